@@ -1,0 +1,14 @@
+//! b24-calllist: a Bitrix24 marketplace app for call lists, and a Bitrix24 sandbox to try it against.
+//!
+//! Layers, each depending only on the ones above it: `domain` (pure types and rules), `bitrix` (the
+//! protocol client), `store` (persistence), `web` (HTTP handlers and views). `sandbox` is an emulated
+//! portal written from the reference; it shares nothing with the client.
+
+pub mod cli;
+pub mod domain;
+pub mod keys;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

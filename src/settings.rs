@@ -1,0 +1,444 @@
+//! Settings: read from the environment (and an optional `.env`) by clap, then parsed into typed values.
+//!
+//! Every variable is declared once, in [`SettingsArgs`], so `--help` lists them all. A command asks for the
+//! typed settings it needs; a missing or malformed one becomes a [`SettingError`] that names the variable
+//! and says what is expected, and the command stops before doing anything.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::keys::{Keyring, SecretKey};
+
+/// The raw settings as clap reads them. Strings, so that parsing (and its error messages) stays ours.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SettingsArgs {
+    /// The app's client id from the Bitrix24 partner or local-app form (required by `serve`).
+    #[arg(long, env = "B24_CLIENT_ID", global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// The app's client secret from the same form (required by `serve`).
+    #[arg(long, env = "B24_CLIENT_SECRET", global = true, hide_env_values = true, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+
+    /// Public address of the app: https, or http on a loopback address for local runs (required by `serve`).
+    #[arg(long, env = "APP_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Address to bind.
+    #[arg(long, env = "APP_LISTEN", global = true, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// `sqlite://PATH` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_name = "URL",
+          default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// 32 random bytes in base64: seals tokens, signs sessions and OAuth state (required by `serve`).
+    #[arg(long, env = "APP_SECRET_KEY", global = true, hide_env_values = true, value_name = "BASE64")]
+    pub secret_key: Option<String>,
+
+    /// Older keys, comma-separated, still accepted for reading after a key rotation.
+    #[arg(long, env = "APP_PREVIOUS_SECRET_KEYS", global = true, hide_env_values = true, value_name = "BASE64,…")]
+    pub previous_secret_keys: Option<String>,
+
+    /// The Bitrix24 OAuth server (token endpoint and app-level REST).
+    #[arg(long, env = "B24_OAUTH_SERVER", global = true, value_name = "URL", default_value = DEFAULT_OAUTH_SERVER)]
+    pub oauth_server: String,
+
+    /// Accept `http://` and loopback portal endpoints: for the sandbox, tests and on-premise portals without TLS.
+    #[arg(long, env = "APP_ALLOW_INSECURE_PORTALS", global = true, value_name = "BOOL", default_value = "false")]
+    pub allow_insecure_portals: String,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "APP_LOG_FORMAT", global = true, value_name = "FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b24-calllist.db";
+pub const DEFAULT_OAUTH_SERVER: &str = "https://oauth.bitrix.info";
+
+/// A setting that is missing or malformed. Its `Display` is the one line the operator reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var} {problem}: expected {expected}")]
+pub struct SettingError {
+    pub var: &'static str,
+    pub problem: String,
+    pub expected: &'static str,
+}
+
+impl SettingError {
+    fn missing(var: &'static str, expected: &'static str) -> Self {
+        SettingError { var, problem: "is not set".into(), expected }
+    }
+    fn invalid(var: &'static str, problem: impl Into<String>, expected: &'static str) -> Self {
+        SettingError { var, problem: problem.into(), expected }
+    }
+}
+
+/// Several setting errors at once, so an operator fixes them in one go. One line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingErrors(pub Vec<SettingError>);
+
+impl fmt::Display for SettingErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingErrors {}
+
+const EXPECT_CLIENT_ID: &str = "the application's client_id from the Bitrix24 partner or local-application form";
+const EXPECT_CLIENT_SECRET: &str =
+    "the application's client_secret from the Bitrix24 partner or local-application form";
+const EXPECT_BASE_URL: &str =
+    "the app's public address, https://… (http:// only on a loopback address), e.g. https://calllist.example.com";
+const EXPECT_LISTEN: &str = "HOST:PORT, e.g. 127.0.0.1:8080";
+const EXPECT_DATABASE_URL: &str = "sqlite://PATH (e.g. sqlite://data/b24-calllist.db) or postgres://USER@HOST/DB";
+pub const EXPECT_SECRET_KEY: &str = "32 random bytes in base64; generate one with: head -c 32 /dev/urandom | base64";
+const EXPECT_PREVIOUS_KEYS: &str = "a comma-separated list of former APP_SECRET_KEY values (32 bytes in base64 each)";
+const EXPECT_OAUTH_SERVER: &str = "the OAuth server's https:// address, e.g. https://oauth.bitrix.info (http:// only with APP_ALLOW_INSECURE_PORTALS=true)";
+const EXPECT_BOOL: &str = "true or false";
+const EXPECT_LOG_FORMAT: &str = "text or json";
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file; its folder and the file are created on first start.
+    Sqlite { path: PathBuf },
+    /// A PostgreSQL URL, kept whole (it may carry a password, so it is never printed).
+    Postgres { url: String },
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { .. } => f.write_str("postgres://[redacted]"),
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = SettingError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Some(rest) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            // Query options (?mode=…) are ours to set; only the path is taken.
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(SettingError::invalid("DATABASE_URL", "names no SQLite file", EXPECT_DATABASE_URL));
+            }
+            return Ok(DatabaseUrl::Sqlite { path: PathBuf::from(path) });
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Url::parse(s).map_err(|e| {
+                SettingError::invalid("DATABASE_URL", format!("is not a valid URL ({e})"), EXPECT_DATABASE_URL)
+            })?;
+            return Ok(DatabaseUrl::Postgres { url: s.to_owned() });
+        }
+        let scheme = s.split(':').next().unwrap_or_default();
+        Err(SettingError::invalid(
+            "DATABASE_URL",
+            if s.is_empty() { "is empty".to_owned() } else { format!("has an unsupported scheme `{scheme}`") },
+            EXPECT_DATABASE_URL,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// What every command needs: where the data is and how to log.
+#[derive(Debug, Clone)]
+pub struct CommonSettings {
+    pub database: DatabaseUrl,
+    pub log_format: LogFormat,
+}
+
+/// What `serve` needs on top of [`CommonSettings`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub common: CommonSettings,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub base_url: Url,
+    pub listen: SocketAddr,
+    pub keys: Keyring,
+    pub oauth_server: Url,
+    pub allow_insecure_portals: bool,
+}
+
+impl SettingsArgs {
+    /// The settings every command needs.
+    pub fn common(&self) -> Result<CommonSettings, SettingErrors> {
+        let mut errors = Vec::new();
+        let database = collect(&mut errors, self.database_url.parse());
+        let log_format = collect(&mut errors, parse_log_format(&self.log_format));
+        match (database, log_format) {
+            (Some(database), Some(log_format)) if errors.is_empty() => Ok(CommonSettings { database, log_format }),
+            _ => Err(SettingErrors(errors)),
+        }
+    }
+
+    /// The key ring alone, for commands that open sealed values without serving.
+    pub fn keys(&self) -> Result<Keyring, SettingErrors> {
+        parse_keys(self.secret_key.as_deref(), self.previous_secret_keys.as_deref()).map_err(|e| SettingErrors(vec![e]))
+    }
+
+    /// Everything `serve` needs; every problem is reported, one line each.
+    pub fn for_serve(&self) -> Result<Settings, SettingErrors> {
+        let mut errors = Vec::new();
+        let common = match self.common() {
+            Ok(c) => Some(c),
+            Err(SettingErrors(e)) => {
+                errors.extend(e);
+                None
+            }
+        };
+        let client_id = collect(&mut errors, required(&self.client_id, "B24_CLIENT_ID", EXPECT_CLIENT_ID));
+        let client_secret =
+            collect(&mut errors, required(&self.client_secret, "B24_CLIENT_SECRET", EXPECT_CLIENT_SECRET));
+        let allow_insecure =
+            collect(&mut errors, parse_bool(&self.allow_insecure_portals, "APP_ALLOW_INSECURE_PORTALS"));
+        let base_url = collect(&mut errors, parse_base_url(self.base_url.as_deref()));
+        let listen = collect(
+            &mut errors,
+            self.listen.trim().parse::<SocketAddr>().map_err(|_| {
+                SettingError::invalid("APP_LISTEN", format!("`{}` is not an address", self.listen), EXPECT_LISTEN)
+            }),
+        );
+        let keys = collect(&mut errors, parse_keys(self.secret_key.as_deref(), self.previous_secret_keys.as_deref()));
+        let oauth_server =
+            collect(&mut errors, parse_oauth_server(&self.oauth_server, allow_insecure.unwrap_or(false)));
+        if !errors.is_empty() {
+            return Err(SettingErrors(errors));
+        }
+        match (common, client_id, client_secret, base_url, listen, keys, oauth_server, allow_insecure) {
+            (
+                Some(common),
+                Some(client_id),
+                Some(client_secret),
+                Some(base_url),
+                Some(listen),
+                Some(keys),
+                Some(oauth_server),
+                Some(allow_insecure_portals),
+            ) => Ok(Settings {
+                common,
+                client_id,
+                client_secret: SecretString::from(client_secret),
+                base_url,
+                listen,
+                keys,
+                oauth_server,
+                allow_insecure_portals,
+            }),
+            _ => unreachable!("every missing value pushed an error"),
+        }
+    }
+}
+
+fn collect<T>(errors: &mut Vec<SettingError>, r: Result<T, SettingError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+fn required(value: &Option<String>, var: &'static str, expected: &'static str) -> Result<String, SettingError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Err(SettingError::missing(var, expected)),
+        Some(v) => Ok(v.to_owned()),
+    }
+}
+
+fn parse_bool(value: &str, var: &'static str) -> Result<bool, SettingError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        other => Err(SettingError::invalid(var, format!("is `{other}`"), EXPECT_BOOL)),
+    }
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, SettingError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "text" | "" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(SettingError::invalid("APP_LOG_FORMAT", format!("is `{other}`"), EXPECT_LOG_FORMAT)),
+    }
+}
+
+/// True when the URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn parse_base_url(value: Option<&str>) -> Result<Url, SettingError> {
+    let raw = match value.map(str::trim) {
+        None | Some("") => return Err(SettingError::missing("APP_BASE_URL", EXPECT_BASE_URL)),
+        Some(v) => v,
+    };
+    let url = Url::parse(raw)
+        .map_err(|e| SettingError::invalid("APP_BASE_URL", format!("`{raw}` is not a URL ({e})"), EXPECT_BASE_URL))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(SettingError::invalid("APP_BASE_URL", "uses http:// on a public address", EXPECT_BASE_URL));
+        }
+        other => {
+            return Err(SettingError::invalid("APP_BASE_URL", format!("has the scheme `{other}`"), EXPECT_BASE_URL));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(SettingError::invalid("APP_BASE_URL", "has a query or fragment", EXPECT_BASE_URL));
+    }
+    Ok(url)
+}
+
+fn parse_oauth_server(value: &str, allow_insecure: bool) -> Result<Url, SettingError> {
+    let raw = value.trim();
+    let url = Url::parse(raw).map_err(|e| {
+        SettingError::invalid("B24_OAUTH_SERVER", format!("`{raw}` is not a URL ({e})"), EXPECT_OAUTH_SERVER)
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_insecure => Ok(url),
+        "http" => Err(SettingError::invalid("B24_OAUTH_SERVER", "uses http://", EXPECT_OAUTH_SERVER)),
+        other => {
+            Err(SettingError::invalid("B24_OAUTH_SERVER", format!("has the scheme `{other}`"), EXPECT_OAUTH_SERVER))
+        }
+    }
+}
+
+fn parse_keys(current: Option<&str>, previous: Option<&str>) -> Result<Keyring, SettingError> {
+    let current = match current.map(str::trim) {
+        None | Some("") => return Err(SettingError::missing("APP_SECRET_KEY", EXPECT_SECRET_KEY)),
+        Some(v) => v,
+    };
+    let current = SecretKey::from_str(current)
+        .map_err(|problem| SettingError::invalid("APP_SECRET_KEY", problem.to_string(), EXPECT_SECRET_KEY))?;
+    let mut older = Vec::new();
+    for (i, part) in previous.unwrap_or_default().split(',').map(str::trim).enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        let key = SecretKey::from_str(part).map_err(|problem| {
+            SettingError::invalid(
+                "APP_PREVIOUS_SECRET_KEYS",
+                format!("entry {}: {problem}", i + 1),
+                EXPECT_PREVIOUS_KEYS,
+            )
+        })?;
+        older.push(key);
+    }
+    Ok(Keyring::new(current, older))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> SettingsArgs {
+        SettingsArgs {
+            client_id: Some("local.abc".into()),
+            client_secret: Some("secret".into()),
+            base_url: Some("https://app.example.com".into()),
+            listen: DEFAULT_LISTEN.into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            secret_key: Some(crate::keys::SecretKey::generate().to_base64()),
+            previous_secret_keys: None,
+            oauth_server: DEFAULT_OAUTH_SERVER.into(),
+            allow_insecure_portals: "false".into(),
+            log_format: "text".into(),
+        }
+    }
+
+    #[test]
+    fn a_complete_set_parses() {
+        let s = full().for_serve().expect("valid settings");
+        assert_eq!(s.base_url.as_str(), "https://app.example.com/");
+        assert_eq!(s.common.database, DatabaseUrl::Sqlite { path: "data/b24-calllist.db".into() });
+    }
+
+    #[test]
+    fn every_missing_required_setting_is_named() {
+        let args = SettingsArgs {
+            listen: DEFAULT_LISTEN.into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            oauth_server: DEFAULT_OAUTH_SERVER.into(),
+            allow_insecure_portals: "false".into(),
+            log_format: "text".into(),
+            ..Default::default()
+        };
+        let errors = args.for_serve().unwrap_err();
+        let vars: Vec<_> = errors.0.iter().map(|e| e.var).collect();
+        assert_eq!(vars, ["B24_CLIENT_ID", "B24_CLIENT_SECRET", "APP_BASE_URL", "APP_SECRET_KEY"]);
+        assert!(errors.to_string().contains("head -c 32 /dev/urandom | base64"));
+    }
+
+    #[test]
+    fn a_short_key_is_refused_with_its_length() {
+        let mut args = full();
+        args.secret_key = Some("c2hvcnQ=".into());
+        let e = args.for_serve().unwrap_err();
+        assert_eq!(e.0[0].var, "APP_SECRET_KEY");
+        assert!(e.0[0].problem.contains("5 bytes"), "{}", e.0[0].problem);
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_a_public_base_url_but_allowed_on_loopback() {
+        let mut args = full();
+        args.base_url = Some("http://app.example.com".into());
+        assert_eq!(args.for_serve().unwrap_err().0[0].var, "APP_BASE_URL");
+        args.base_url = Some("http://127.0.0.1:8080".into());
+        assert!(args.for_serve().is_ok());
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_named() {
+        let e = "mysql://x".parse::<DatabaseUrl>().unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL");
+        assert!(e.problem.contains("`mysql`"));
+    }
+
+    #[test]
+    fn the_postgres_url_is_never_printed() {
+        let url: DatabaseUrl = "postgres://u:hunter2@db/x".parse().unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn an_http_oauth_server_needs_the_insecure_allowance() {
+        let mut args = full();
+        args.oauth_server = "http://127.0.0.1:9".into();
+        assert_eq!(args.for_serve().unwrap_err().0[0].var, "B24_OAUTH_SERVER");
+        args.allow_insecure_portals = "true".into();
+        assert!(args.for_serve().unwrap().allow_insecure_portals);
+    }
+}
