@@ -1,0 +1,3 @@
+//! The one integration-test binary: every module is a feature's story, told over real HTTP and real databases.
+
+mod helpers;
