@@ -4,6 +4,7 @@
 //! protocol client), `store` (persistence), `web` (HTTP handlers and views). `sandbox` is an emulated
 //! portal written from the reference; it shares nothing with the client.
 
+pub mod bitrix;
 pub mod cli;
 pub mod domain;
 pub mod keys;

@@ -1,9 +1,15 @@
 //! Pure types and rules: parsed identifiers and the portal's lifecycle. No I/O here.
 
+mod crm;
+mod lang;
 mod member_id;
+pub mod membership;
 mod portal_status;
 
+pub use crm::{BadId, EntityId, EntityType, ListId, UnknownEntityType, UserId, WebformId};
+pub use lang::Lang;
 pub use member_id::{MemberId, MemberIdError};
+pub use membership::{Change, Membership, MembershipError, Plan};
 pub use portal_status::{PortalStatus, UnknownStatus};
 mod tokens;
-pub use tokens::TokenPair;
+pub use tokens::{StoredTokens, SwapOutcome, TokenPair};

@@ -7,11 +7,17 @@
 mod audit;
 mod database;
 mod portals;
+pub mod rest_log;
 pub mod seal;
+mod sessions;
+mod token_store;
 
+pub use crate::domain::{StoredTokens, SwapOutcome};
 pub use audit::{AuditEntry, AuditRecord};
 pub use database::{Database, Engine};
-pub use portals::{Portal, PortalInstall, StoredTokens, SwapOutcome};
+pub use portals::{Portal, PortalInstall};
+pub use rest_log::{RestLogWriter, spawn_rest_log};
+pub use sessions::{NewSession, Session, SessionId};
 
 use crate::domain::MemberId;
 use crate::keys::Keyring;

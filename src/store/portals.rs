@@ -8,7 +8,7 @@ use url::Url;
 
 use super::seal::Field;
 use super::{AuditEntry, Store, StoreError, now};
-use crate::domain::{MemberId, PortalStatus, TokenPair};
+use crate::domain::{MemberId, PortalStatus, StoredTokens, SwapOutcome, TokenPair};
 
 /// A portal as the rest of the app sees it: everything but the secrets.
 #[derive(Debug, Clone)]
@@ -41,24 +41,6 @@ pub struct PortalInstall {
     /// Present in `ONAPPINSTALL` and the iframe form; kept from before when absent.
     pub application_token: Option<SecretString>,
     pub status: PortalStatus,
-}
-
-/// A portal's current tokens and the version they carry.
-#[derive(Debug, Clone)]
-pub struct StoredTokens {
-    pub tokens: TokenPair,
-    pub version: i64,
-    /// True when a former key sealed them: the next write re-seals them with the current key.
-    pub sealed_with_former_key: bool,
-}
-
-/// The result of [`Store::swap_tokens`].
-#[derive(Debug)]
-pub enum SwapOutcome {
-    /// This caller's pair is stored, under the new version.
-    Won { version: i64 },
-    /// Someone else stored a pair first; here it is, to use instead of spending a dead refresh token.
-    Lost(StoredTokens),
 }
 
 const PORTAL_COLUMNS: &str = "member_id, domain, client_endpoint, server_endpoint, scope, status, status_reason, \
@@ -122,7 +104,7 @@ impl Store {
                  application_token = COALESCE(excluded.application_token, portals.application_token), \
                  access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
                  expires_at = excluded.expires_at, token_version = portals.token_version + 1, \
-                 updated_at = excluded.updated_at",
+                 refresh_claimed_until = NULL, updated_at = excluded.updated_at",
         )
         .bind(id.as_str())
         .bind(&install.domain)
@@ -194,7 +176,7 @@ impl Store {
         let refresh = self.seal(Field::RefreshToken, member_id, &tokens.refresh_token);
         let updated = sqlx::query(
             "UPDATE portals SET access_token = $1, refresh_token = $2, expires_at = $3, \
-                 token_version = token_version + 1, updated_at = $4 \
+                 token_version = token_version + 1, refresh_claimed_until = NULL, updated_at = $4 \
              WHERE member_id = $5 AND token_version = $6 AND access_token IS NOT NULL",
         )
         .bind(access)
@@ -269,13 +251,15 @@ impl Store {
         sqlx::query(
             "UPDATE portals SET status = $1, status_reason = 'uninstalled by the portal', access_token = NULL, \
                  refresh_token = NULL, application_token = NULL, expires_at = NULL, \
-                 token_version = token_version + 1, updated_at = $2 WHERE member_id = $3",
+                 token_version = token_version + 1, refresh_claimed_until = NULL, updated_at = $2 \
+             WHERE member_id = $3",
         )
         .bind(PortalStatus::Uninstalled.as_str())
         .bind(at)
         .bind(member_id.as_str())
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
         let entry =
             AuditEntry::portal(member_id, "portal.uninstall", Some(&previous), PortalStatus::Uninstalled.as_str());
         Self::append_audit(&mut tx, &entry, at).await?;
@@ -286,6 +270,8 @@ impl Store {
     /// Removes the portal and everything kept about it. False if it was unknown.
     pub async fn forget(&self, member_id: &MemberId) -> Result<bool, StoreError> {
         let mut tx = self.database().pool().begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM rest_log WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM audit_log WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
         let r =
             sqlx::query("DELETE FROM portals WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;

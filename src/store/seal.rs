@@ -23,6 +23,8 @@ pub enum Field {
     AccessToken,
     RefreshToken,
     ApplicationToken,
+    SessionAccessToken,
+    SessionRefreshToken,
 }
 
 impl Field {
@@ -31,6 +33,8 @@ impl Field {
             Field::AccessToken => "access_token",
             Field::RefreshToken => "refresh_token",
             Field::ApplicationToken => "application_token",
+            Field::SessionAccessToken => "session_access_token",
+            Field::SessionRefreshToken => "session_refresh_token",
         }
     }
 }

@@ -1,0 +1,169 @@
+//! Contacts and companies (`crm.item.list`, reference 2.2) and web forms (`crm.webform.list`, 2.1).
+
+use serde_json::{Map, Value, json};
+
+use super::{array, bad, field_u64, text};
+use crate::bitrix::batch::Command;
+use crate::bitrix::error::BitrixError;
+use crate::bitrix::paging::Rows;
+use crate::bitrix::rest::Caller;
+use crate::bitrix::tokens::TokenStore;
+use crate::domain::{EntityId, EntityType, WebformId};
+
+/// A contact or company, with what a manager needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmItem {
+    pub id: EntityId,
+    /// A contact's full name or a company's title.
+    pub name: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+/// One page of `crm.item.list`.
+#[derive(Debug, Clone)]
+pub struct ItemPage {
+    pub items: Vec<CrmItem>,
+    pub total: u64,
+    pub next: Option<u64>,
+}
+
+/// A CRM web form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webform {
+    pub id: WebformId,
+    pub name: String,
+    pub active: bool,
+}
+
+/// Fields asked for: ids, names and the multifields (phones, emails), which come only with `*`.
+fn select(entity: EntityType) -> Value {
+    let _ = entity;
+    json!(["*"])
+}
+
+pub fn parse_item(entity: EntityType, row: &Value) -> Result<CrmItem, BitrixError> {
+    let method = "crm.item.list";
+    let id = EntityId::new(field_u64(method, row, "id")?).map_err(|e| bad(method, e.to_string()))?;
+    let name = match entity {
+        EntityType::Contact => {
+            let parts: Vec<String> = ["name", "secondName", "lastName"]
+                .iter()
+                .map(|k| text(row, k))
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            parts.join(" ")
+        }
+        EntityType::Company => text(row, "title"),
+    };
+    let multi = |kind: &str| -> Vec<String> {
+        row.get("fm")
+            .and_then(Value::as_array)
+            .map(|fm| {
+                fm.iter()
+                    .filter(|f| text(f, "typeId").eq_ignore_ascii_case(kind))
+                    .map(|f| text(f, "value"))
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(CrmItem { id, name, phones: multi("PHONE"), emails: multi("EMAIL") })
+}
+
+fn parse_items(entity: EntityType, rows: Vec<Value>) -> Result<Vec<CrmItem>, BitrixError> {
+    rows.iter().map(|r| parse_item(entity, r)).collect()
+}
+
+/// `crm.item.list` commands resolving `ids`, 50 to a command (its page size).
+pub fn lookup_commands(entity: EntityType, ids: &[EntityId], key_prefix: &str) -> Vec<Command> {
+    ids.chunks(50)
+        .enumerate()
+        .map(|(i, chunk)| {
+            Command::new(
+                format!("{key_prefix}{i}"),
+                "crm.item.list",
+                json!({
+                    "entityTypeId": entity.type_id(),
+                    "select": select(entity),
+                    "filter": { "@id": chunk.iter().map(|id| id.get()).collect::<Vec<_>>() },
+                    "start": -1,
+                }),
+            )
+        })
+        .collect()
+}
+
+pub fn parse_lookup(entity: EntityType, result: Value) -> Result<Vec<CrmItem>, BitrixError> {
+    parse_items(entity, Rows::ResultItems.extract("crm.item.list", result)?)
+}
+
+/// A search filter: the text matched against names, or phone or email (reference 2.2 `%` prefix).
+pub fn search_filter(entity: EntityType, text: &str) -> Value {
+    let t = text.trim();
+    if t.is_empty() {
+        return json!({});
+    }
+    let name_fields: &[&str] = match entity {
+        EntityType::Contact => &["%name", "%lastName"],
+        EntityType::Company => &["%title"],
+    };
+    let mut or = Map::new();
+    or.insert("logic".into(), json!("OR"));
+    for (i, f) in name_fields.iter().chain(["%phone", "%email"].iter()).enumerate() {
+        or.insert(format!("{i}"), json!({ *f: t }));
+    }
+    json!({ "0": Value::Object(or) })
+}
+
+impl<S: TokenStore> Caller<'_, S> {
+    /// One page of contacts or companies matching `filter`, ordered by id.
+    pub async fn crm_items(&self, entity: EntityType, filter: Value, start: u64) -> Result<ItemPage, BitrixError> {
+        let env = self
+            .call(
+                "crm.item.list",
+                json!({
+                    "entityTypeId": entity.type_id(),
+                    "select": select(entity),
+                    "filter": filter,
+                    "order": { "id": "ASC" },
+                    "start": start,
+                }),
+            )
+            .await?;
+        let items = parse_items(entity, Rows::ResultItems.extract("crm.item.list", env.result)?)?;
+        Ok(ItemPage { total: env.total.unwrap_or(items.len() as u64), next: env.next, items })
+    }
+
+    /// Every contact or company matching `filter`, in the fewest requests.
+    pub async fn crm_items_all(&self, entity: EntityType, filter: Value) -> Result<Vec<CrmItem>, BitrixError> {
+        let mut params = Map::new();
+        params.insert("entityTypeId".into(), json!(entity.type_id()));
+        params.insert("select".into(), select(entity));
+        params.insert("filter".into(), filter);
+        params.insert("order".into(), json!({ "id": "ASC" }));
+        let rows = self.fetch_all("crm.item.list", params, Rows::ResultItems).await?;
+        parse_items(entity, rows)
+    }
+
+    /// The web forms; inactive ones only on request (`GET_INACTIVE=Y`).
+    pub async fn webforms(&self, include_inactive: bool) -> Result<Vec<Webform>, BitrixError> {
+        let params = if include_inactive { json!({ "GET_INACTIVE": "Y" }) } else { json!({}) };
+        let env = self.call("crm.webform.list", params).await?;
+        parse_webforms(env.result)
+    }
+}
+
+pub fn parse_webforms(result: Value) -> Result<Vec<Webform>, BitrixError> {
+    let method = "crm.webform.list";
+    array(method, result)?
+        .iter()
+        .map(|row| {
+            Ok(Webform {
+                id: WebformId::new(field_u64(method, row, "ID")?).map_err(|e| bad(method, e.to_string()))?,
+                name: text(row, "NAME"),
+                active: !text(row, "ACTIVE").eq_ignore_ascii_case("N"),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,213 @@
+//! Whose token a call uses, and the one safe way to refresh it.
+//!
+//! Bitrix24's refresh tokens are single-use, so two workers refreshing the same pair lose it. A refresh
+//! happens only when the portal answers `expired_token` (never on a timer), and at most once at a time
+//! per token owner: within a process behind a mutex, across instances behind a lease claimed in the store
+//! by compare-and-swap on the pair's version. Whoever does not hold the lease waits for the new pair
+//! instead of spending a refresh token that is already dead.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use super::error::BitrixError;
+use super::oauth::{OAuthClient, is_dead_grant};
+use crate::domain::{MemberId, StoredTokens, SwapOutcome, TokenPair};
+
+/// Whose tokens: a portal's (stored at install, for app-level work) or a manager's iframe session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TokenOwner {
+    Portal(MemberId),
+    Session { member_id: MemberId, session_id: String },
+}
+
+impl TokenOwner {
+    pub fn member_id(&self) -> &MemberId {
+        match self {
+            TokenOwner::Portal(m) | TokenOwner::Session { member_id: m, .. } => m,
+        }
+    }
+}
+
+impl fmt::Display for TokenOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenOwner::Portal(m) => write!(f, "portal {m}"),
+            // The session id is a bearer secret of the page: never printed.
+            TokenOwner::Session { member_id, .. } => write!(f, "a session on portal {member_id}"),
+        }
+    }
+}
+
+/// Where token pairs are kept between requests and shared between instances. The store implements it.
+pub trait TokenStore: Send + Sync + 'static {
+    /// The current pair, or `None` if the owner has none (uninstalled portal, ended session).
+    fn load(&self, owner: &TokenOwner) -> impl Future<Output = Result<Option<StoredTokens>, BitrixError>> + Send;
+
+    /// Claims the right to refresh the pair at `version` for `lease`. False if the version moved on or
+    /// another holder's lease has not run out.
+    fn claim_refresh(
+        &self,
+        owner: &TokenOwner,
+        version: i64,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, BitrixError>> + Send;
+
+    /// Gives a claim back without a new pair (the refresh failed in a way that did not spend the token).
+    fn release_refresh(&self, owner: &TokenOwner, version: i64)
+    -> impl Future<Output = Result<(), BitrixError>> + Send;
+
+    /// Stores `tokens` if the version is still `expected_version` (and clears the claim).
+    fn swap(
+        &self,
+        owner: &TokenOwner,
+        expected_version: i64,
+        tokens: &TokenPair,
+    ) -> impl Future<Output = Result<SwapOutcome, BitrixError>> + Send;
+
+    /// The refresh token is dead for good: a portal needs re-authorisation, a session ends.
+    fn refresh_failed(&self, owner: &TokenOwner, reason: &str) -> impl Future<Output = Result<(), BitrixError>> + Send;
+}
+
+/// How long a refresh claim holds: longer than a refresh can take.
+const LEASE: Duration = Duration::from_secs(20);
+/// How often a waiter looks for the new pair.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Counts of what refreshing did, for tests and metrics.
+#[derive(Debug, Default)]
+pub struct RefreshStats {
+    pub refreshed: AtomicU64,
+    pub adopted: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl RefreshStats {
+    pub fn refreshed(&self) -> u64 {
+        self.refreshed.load(Ordering::Relaxed)
+    }
+    pub fn adopted(&self) -> u64 {
+        self.adopted.load(Ordering::Relaxed)
+    }
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// The process-wide refresher: one in-flight refresh per owner, the store's lease across instances.
+pub struct TokenManager<S: TokenStore> {
+    store: Arc<S>,
+    oauth: OAuthClient,
+    gates: Mutex<HashMap<TokenOwner, Arc<tokio::sync::Mutex<()>>>>,
+    pub stats: RefreshStats,
+}
+
+impl<S: TokenStore> TokenManager<S> {
+    pub fn new(store: Arc<S>, oauth: OAuthClient) -> TokenManager<S> {
+        TokenManager { store, oauth, gates: Mutex::new(HashMap::new()), stats: RefreshStats::default() }
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.oauth
+    }
+
+    pub async fn load(&self, owner: &TokenOwner) -> Result<StoredTokens, BitrixError> {
+        self.store
+            .load(owner)
+            .await?
+            .ok_or_else(|| BitrixError::NeedsReauthorisation { reason: format!("no tokens are stored for {owner}") })
+    }
+
+    fn gate(&self, owner: &TokenOwner) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().expect("gate lock");
+        if gates.len() > 10_000 {
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        gates.entry(owner.clone()).or_default().clone()
+    }
+
+    /// The portal said the access token of `stale` expired: returns a working pair, refreshing it if no one
+    /// else has. Exactly one refresh happens however many callers arrive with the same stale pair.
+    pub async fn renew(&self, owner: &TokenOwner, stale: &StoredTokens) -> Result<StoredTokens, BitrixError> {
+        let gate = self.gate(owner);
+        let _held = gate.lock().await;
+        let deadline = Instant::now() + LEASE + Duration::from_secs(2);
+        loop {
+            let current = self.load(owner).await?;
+            if current.version != stale.version {
+                // Another task or instance already renewed it.
+                self.stats.adopted.fetch_add(1, Ordering::Relaxed);
+                return Ok(current);
+            }
+            if self.store.claim_refresh(owner, current.version, LEASE).await? {
+                return self.refresh_claimed(owner, current).await;
+            }
+            if Instant::now() > deadline {
+                return Err(BitrixError::Store(format!(
+                    "another instance has been refreshing the tokens of {owner} for too long"
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn refresh_claimed(&self, owner: &TokenOwner, current: StoredTokens) -> Result<StoredTokens, BitrixError> {
+        match self.oauth.refresh(&current.tokens.refresh_token).await {
+            Ok(grant) => {
+                if grant.member_id != *owner.member_id() {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.store.release_refresh(owner, current.version).await;
+                    return Err(BitrixError::BadResponse {
+                        method: "oauth/token".into(),
+                        status: 200,
+                        problem: "the OAuth server answered for another portal".into(),
+                    });
+                }
+                // Store the new pair before using it: if this process dies now, the pair survives.
+                match self.store.swap(owner, current.version, &grant.tokens).await? {
+                    SwapOutcome::Won { version } => {
+                        self.stats.refreshed.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(owner = %owner, "tokens refreshed");
+                        Ok(StoredTokens { tokens: grant.tokens, version, sealed_with_former_key: false })
+                    }
+                    // A reinstall wrote a new pair meanwhile; it is at least as fresh as ours.
+                    SwapOutcome::Lost(theirs) => Ok(theirs),
+                }
+            }
+            Err(e) if is_dead_grant(&e) => {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                // A reinstall may have replaced the pair while ours was dying.
+                if let Some(now) = self.store.load(owner).await?
+                    && now.version != current.version
+                {
+                    return Ok(now);
+                }
+                let reason = format!("the refresh was refused: {e}");
+                tracing::warn!(owner = %owner, error = %e.kind(), "refresh token refused; re-authorisation needed");
+                self.store.refresh_failed(owner, &reason).await?;
+                Err(BitrixError::NeedsReauthorisation { reason })
+            }
+            Err(e) => {
+                // The refresh token may or may not be spent; it is not tried again now. The claim is given
+                // back so a later call can try, and learn from the OAuth server whether it still works.
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(owner = %owner, error = %e.kind(), "refresh failed");
+                let _ = self.store.release_refresh(owner, current.version).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A pair a caller holds without a store: a token taken from a request, to be checked once.
+#[derive(Debug, Clone)]
+pub struct FixedToken(pub SecretString);
