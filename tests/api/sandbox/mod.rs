@@ -4,6 +4,7 @@
 mod batch;
 mod calllist_read;
 mod calllist_update;
+mod cli;
 mod control;
 mod items;
 mod lifecycle;
