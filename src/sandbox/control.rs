@@ -46,7 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/launch", web::post().to(launch))
             .route("/open", web::post().to(open))
             .route("/deliveries", web::get().to(deliveries))
-            .route("/oauth-stats", web::get().to(oauth_stats)),
+            .route("/oauth-stats", web::get().to(oauth_stats))
+            .route("/crm-search", web::get().to(crm_search)),
     );
 }
 
@@ -403,4 +404,57 @@ async fn deliveries(shared: Shared) -> impl Responder {
 
 async fn oauth_stats(shared: Shared) -> impl Responder {
     HttpResponse::Ok().json(sandbox(&shared).oauth_stats())
+}
+
+#[derive(Deserialize)]
+struct CrmSearch {
+    user: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// The portal page's CRM picker: up to 50 items of a type the user may read, matching the text.
+async fn crm_search(shared: Shared, q: Query<CrmSearch>) -> HttpResponse {
+    let st = shared.lock();
+    let Some(perm) = st.users.get(&q.user).map(|u| u.permissions.clone()) else {
+        return problem(404, format!("no user {}", q.user));
+    };
+    let needle = q.q.trim().to_lowercase();
+    let hit = |texts: &[&str]| needle.is_empty() || texts.iter().any(|t| t.to_lowercase().contains(&needle));
+    let base = &shared.info.portal_url;
+    let rows: Vec<Value> = match q.kind.as_str() {
+        "contact" => st
+            .contacts
+            .values()
+            .filter(|c| perm.can_read_item(EntityKind::Contact, c.id))
+            .filter(|c| {
+                let full = format!("{} {}", c.name, c.last_name);
+                let mut t: Vec<&str> = vec![&full, &c.post];
+                t.extend(c.phones.iter().map(String::as_str));
+                t.extend(c.emails.iter().map(String::as_str));
+                hit(&t)
+            })
+            .take(50)
+            .map(|c| {
+                json!({"id": c.id, "title": format!("{} {}", c.name, c.last_name).trim(), "desc": c.post,
+                       "url": format!("{base}crm/contact/details/{}/", c.id)})
+            })
+            .collect(),
+        "company" => st
+            .companies
+            .values()
+            .filter(|c| perm.can_read_item(EntityKind::Company, c.id))
+            .filter(|c| {
+                let mut t: Vec<&str> = vec![&c.title];
+                t.extend(c.phones.iter().map(String::as_str));
+                hit(&t)
+            })
+            .take(50)
+            .map(|c| json!({"id": c.id, "title": c.title, "desc": "", "url": format!("{base}crm/company/details/{}/", c.id)}))
+            .collect(),
+        other => return problem(400, format!("unknown type {other}")),
+    };
+    HttpResponse::Ok().json(rows)
 }

@@ -223,15 +223,17 @@ async fn the_portal_page_posts_the_form_into_the_named_frame() {
     let app = Recorder::start().await;
     let p = portal_for(&app, true).await;
     let html = p.http.get(format!("{}?user=3", p.sb.portal_url())).send().await.unwrap().text().await.unwrap();
-    let sid_at = html.find("name=\"app-frame-name\" value=\"").expect("the frame name is on the page");
-    let name = &html[sid_at + 27..sid_at + 27 + p.sb.domain().len() + 3 + 32];
+    let marker = "name=\"app-frame-name\" value=\"";
+    let at = html.find(marker).expect("the frame name is on the page") + marker.len();
+    let name = &html[at..at + p.sb.domain().len() + 3 + 32];
     assert!(name.starts_with(&format!("{}|0|", p.sb.domain())), "{name}");
     assert!(html.contains(&format!("<iframe id=\"app-frame\" name=\"{name}\"")), "iframe named {name}");
     assert!(html.contains(&format!("action=\"{}app?DOMAIN=", app.url)), "form posts to the handler");
     assert!(html.contains("method=\"post\""));
     assert!(html.contains("target=\"") && html.contains("getInitData") && html.contains("setInstallFinish"));
     assert!(!html.contains("https://"), "nothing is loaded from outside hosts");
-    let token_at = html.find("name=\"AUTH_ID\" value=\"").unwrap() + 22;
+    let marker = "name=\"AUTH_ID\" value=\"";
+    let token_at = html.find(marker).unwrap() + marker.len();
     let token = &html[token_at..token_at + 32];
     assert_eq!(p.get("user.current", &format!("auth={token}")).await.assert_ok()["ID"], json!("3"));
 }
