@@ -36,6 +36,8 @@ pub enum Command {
         #[command(subcommand)]
         action: PortalsCommand,
     },
+    /// Run the Bitrix24 sandbox: an emulated portal and OAuth server (needs none of the app's settings).
+    Sandbox(Box<crate::sandbox::cli::SandboxArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +110,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Portals { action } => portals(&cli.settings, action).await,
+        Command::Sandbox(args) => crate::sandbox::cli::run(*args).await.map_err(Failure::Run),
     }
 }
 

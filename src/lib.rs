@@ -8,6 +8,7 @@ pub mod bitrix;
 pub mod cli;
 pub mod domain;
 pub mod keys;
+pub mod sandbox;
 pub mod settings;
 pub mod startup;
 pub mod store;

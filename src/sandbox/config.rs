@@ -1,0 +1,258 @@
+//! What a sandbox is started with, and the knobs that tests and the control API turn while it runs.
+//!
+//! Behaviours the reference marks [UNCONFIRMED] are settings here, defaulting to the likeliest reading.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::model::EntityKind;
+
+/// Everything a sandbox starts with. `Default` gives loopback on free ports, real-portal limits, no faults.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxConfig {
+    /// The portal (REST, `/oauth/authorize/`, the portal page, `/_sandbox/`).
+    pub listen: SocketAddr,
+    /// The OAuth server (`/oauth/token/`, its own `/rest/`).
+    pub oauth_listen: SocketAddr,
+    /// The app under test: handler `{app}/app`, install page `{app}/install`, events `{app}/events`,
+    /// OAuth redirect `{app}/oauth/callback`.
+    pub app_url: Option<Url>,
+    /// The registered app's credentials; generated from the seed when absent.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Scopes granted to the app, comma-separated as Bitrix24 writes them.
+    pub scope: String,
+    /// `app.info` `STATUS` and the `status` of the token response and iframe POST (`F`, `D`, `T`, `P`, `L`).
+    pub app_status: String,
+    /// Whether the app starts installed (`INSTALLED = Y`); otherwise an administrator opening it gets the
+    /// install page first.
+    pub app_installed: bool,
+    /// Access-token lifetime in seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds (180 days).
+    pub refresh_ttl_secs: u64,
+    /// Authorization-code lifetime in seconds.
+    pub code_ttl_secs: u64,
+    pub seed: SeedConfig,
+    pub limits: LimitsConfig,
+    pub faults: FaultsConfig,
+    pub quirks: Quirks,
+    /// Largest request body accepted (bytes); larger ones get 413.
+    pub max_body_bytes: usize,
+    /// How many REST calls the inspection log keeps (oldest dropped first).
+    pub call_log_capacity: usize,
+    /// actix workers per listener.
+    pub workers: usize,
+    /// The portal's UI language by default (`ru` or `en`).
+    pub lang: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            oauth_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            app_url: None,
+            client_id: None,
+            client_secret: None,
+            scope: "crm,user,placement".into(),
+            app_status: "F".into(),
+            app_installed: true,
+            access_ttl_secs: 3600,
+            refresh_ttl_secs: 180 * 24 * 3600,
+            code_ttl_secs: 30,
+            seed: SeedConfig::default(),
+            limits: LimitsConfig::default(),
+            faults: FaultsConfig::default(),
+            quirks: Quirks::default(),
+            max_body_bytes: 32 * 1024 * 1024,
+            call_log_capacity: 10_000,
+            workers: 2,
+            lang: "ru".into(),
+        }
+    }
+}
+
+/// The deterministic seed: same numbers, same portal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeedConfig {
+    pub seed: u64,
+    /// Contacts to generate (raised to the largest contact list if that is bigger).
+    pub contacts: usize,
+    /// Companies to generate (raised to the largest company list if that is bigger).
+    pub companies: usize,
+    /// Active web forms of the default type.
+    pub active_webforms: usize,
+    /// Inactive web forms of the default type.
+    pub inactive_webforms: usize,
+    /// Call lists to create, in order (IDs 1, 2, …).
+    pub lists: Vec<ListSeed>,
+}
+
+impl Default for SeedConfig {
+    fn default() -> Self {
+        SeedConfig {
+            seed: 24,
+            contacts: 200,
+            companies: 50,
+            active_webforms: 3,
+            inactive_webforms: 1,
+            lists: vec![
+                ListSeed { entity_type: EntityKind::Contact, members: 25 },
+                ListSeed { entity_type: EntityKind::Company, members: 10 },
+                ListSeed { entity_type: EntityKind::Contact, members: 1_000 },
+                ListSeed { entity_type: EntityKind::Contact, members: 0 },
+            ],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ListSeed {
+    pub entity_type: EntityKind,
+    pub members: usize,
+}
+
+/// The portal's limits (reference 5.5). On by default, as on a real portal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// The leaky bucket: 503 `QUERY_LIMIT_EXCEEDED` when it overflows.
+    pub bucket: bool,
+    /// Requests the bucket holds (50; Enterprise 250).
+    pub burst: f64,
+    /// Requests drained per second (2; Enterprise 5).
+    pub drain_per_sec: f64,
+    /// The per-method `operating` budget: 429 `OPERATION_TIME_LIMIT` when exceeded.
+    pub operating: bool,
+    /// Seconds of execution time per method over the rolling 10 minutes (420 in the source).
+    pub operating_limit_secs: f64,
+    /// Execution time charged per call of a method, in seconds, added to the real time (the sandbox is much
+    /// faster than a portal, so tests that want the budget to bite set a cost here).
+    pub operating_costs: HashMap<String, f64>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            bucket: true,
+            burst: 50.0,
+            drain_per_sec: 2.0,
+            operating: true,
+            operating_limit_secs: 420.0,
+            operating_costs: HashMap::new(),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// Enterprise plans: burst 250, draining 5 a second.
+    pub fn enterprise() -> Self {
+        LimitsConfig { burst: 250.0, drain_per_sec: 5.0, ..LimitsConfig::default() }
+    }
+
+    pub fn off() -> Self {
+        LimitsConfig { bucket: false, operating: false, ..LimitsConfig::default() }
+    }
+}
+
+/// Added latency and injected failures, for tests and benchmarks.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultsConfig {
+    pub latency: Latency,
+    /// Fraction (0.0–1.0) of portal REST calls that fail with one of `kinds`, chosen at random.
+    pub rate: f64,
+    pub kinds: Vec<FaultKind>,
+    /// Seed of the fault dice, so a failing run can be replayed.
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Latency {
+    #[default]
+    None,
+    Fixed {
+        ms: u64,
+    },
+    Random {
+        min_ms: u64,
+        max_ms: u64,
+    },
+}
+
+/// One injected failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 503 `QUERY_LIMIT_EXCEEDED`, as if the bucket overflowed.
+    QueryLimit,
+    /// 429 `OPERATION_TIME_LIMIT`.
+    OperationLimit,
+    /// 500 `INTERNAL_SERVER_ERROR`.
+    ServerError,
+    /// 401 `expired_token`.
+    ExpiredToken,
+    /// The connection is closed without an answer.
+    Drop,
+}
+
+/// Readings of the reference that it marks [UNCONFIRMED], as switches.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Quirks {
+    /// HTTP status of `insufficient_scope` (source 401, docs 403).
+    pub insufficient_scope_status: u16,
+    /// `error_description` of `invalid_token`.
+    pub invalid_token_description: String,
+    /// What a PHP runtime error (lower-case `ENTITY_TYPE`, non-numeric `WEBFORM_ID`) answers.
+    pub php_error: PhpErrorMode,
+    /// Whether the authorization-code token response also carries `expires` and `user_id`.
+    pub code_response_has_expires_and_user_id: bool,
+    /// Whether `ONAPPINSTALL`'s `auth` carries `expires`, `user_id` and `client_id`.
+    pub install_event_auth_extras: bool,
+    /// Whether a used refresh token is dead (single use); if false, it keeps working until it expires.
+    pub single_use_refresh_tokens: bool,
+    /// `app.info` without an app context: source 403, docs 400.
+    pub app_context_status: u16,
+}
+
+impl Default for Quirks {
+    fn default() -> Self {
+        Quirks {
+            insufficient_scope_status: 401,
+            invalid_token_description: "The access token provided is invalid".into(),
+            php_error: PhpErrorMode::Json500,
+            code_response_has_expires_and_user_id: true,
+            install_event_auth_extras: true,
+            single_use_refresh_tokens: true,
+            app_context_status: 403,
+        }
+    }
+}
+
+/// The answer to a PHP `Error` the REST server does not catch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhpErrorMode {
+    /// 500 with `{"error":"INTERNAL_SERVER_ERROR","error_description":"Internal server error"}`.
+    #[default]
+    Json500,
+    /// 500 with an empty HTML body, as a bare PHP fatal error gives.
+    Html500,
+}
+
+/// A fault or limit change sent over the control API.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FaultsPatch {
+    pub latency: Option<Latency>,
+    pub rate: Option<f64>,
+    pub kinds: Option<Vec<FaultKind>>,
+    pub seed: Option<u64>,
+}

@@ -1,0 +1,562 @@
+//! The Bitrix24 sandbox: an emulated portal and OAuth server, written from the reference
+//! (`bitrix24-behaviour.md` and the official pages it cites), never from the app's client.
+//!
+//! It imports nothing from the rest of the crate, and nothing outside the CLI wiring imports it: if the
+//! client and the sandbox shared one misreading of the protocol, every test would pass and the first real
+//! portal would fail. Start one with [`Sandbox::start`]; it binds two listeners (the portal and the OAuth
+//! server) and keeps the whole portal in memory.
+
+mod batch;
+pub mod cli;
+pub mod config;
+mod control;
+mod crm;
+mod lifecycle;
+mod limits;
+mod misc;
+pub mod model;
+mod oauth;
+mod page;
+pub mod params;
+mod rest;
+mod seed;
+mod server;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use url::Url;
+
+pub use config::{
+    FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig, SeedConfig,
+};
+pub use lifecycle::LaunchForm;
+pub use model::{
+    AppState, CallList, CallRecord, Company, Contact, Delivery, EntityKind, ListItem, OAuthStats, Permissions,
+    TokenResponse, User, Webform,
+};
+
+/// What cannot be started or done.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot bind {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot reach the app: {0}")]
+    App(String),
+}
+
+/// Fixed facts about a running sandbox.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub config: SandboxConfig,
+    pub member_id: String,
+    /// `127.0.0.1:PORT`: the portal's `DOMAIN`.
+    pub domain: String,
+    /// `http://127.0.0.1:PORT/`.
+    pub portal_url: String,
+    /// `http://127.0.0.1:PORT/rest/`: the `client_endpoint`.
+    pub rest_url: String,
+    /// `http://127.0.0.1:OPORT/`.
+    pub oauth_url: String,
+    /// `127.0.0.1:OPORT`: the token response's `domain` and the redirect's `server_domain`.
+    pub oauth_domain: String,
+    /// `http://127.0.0.1:OPORT/rest/`.
+    pub server_endpoint: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: Vec<String>,
+}
+
+pub(crate) struct Inner {
+    pub info: Info,
+    pub state: Mutex<State>,
+    pub http: reqwest::Client,
+}
+
+impl Inner {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+use model::State;
+
+/// A running sandbox. Dropping it does not stop the servers; call [`Sandbox::stop`].
+pub struct Sandbox {
+    inner: Arc<Inner>,
+    handles: Vec<actix_web::dev::ServerHandle>,
+}
+
+/// A call list as a test sees it: every stored member, hidden or not, in rank order.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ListView {
+    pub id: u64,
+    pub entity_type: EntityKind,
+    pub webform_id: Option<u64>,
+    pub created_by_id: u64,
+    pub date_create: String,
+    pub members: Vec<ListItem>,
+}
+
+impl ListView {
+    pub fn member_ids(&self) -> Vec<u64> {
+        self.members.iter().map(|m| m.element_id).collect()
+    }
+
+    fn of(l: &CallList) -> Self {
+        ListView {
+            id: l.id,
+            entity_type: l.entity_type,
+            webform_id: l.webform_id,
+            created_by_id: l.created_by_id,
+            date_create: l.date_create.clone(),
+            members: l.ranked().into_iter().cloned().collect(),
+        }
+    }
+}
+
+fn derived_hex(seed: u64, salt: u64) -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ salt);
+    (0..32).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
+}
+
+fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, SandboxError> {
+    TcpListener::bind(addr).map_err(|source| SandboxError::Bind { addr, source })
+}
+
+impl Sandbox {
+    /// A handle on a running sandbox's state, for the control API (it cannot stop the servers).
+    pub(crate) fn view(inner: Arc<Inner>) -> Sandbox {
+        Sandbox { inner, handles: Vec::new() }
+    }
+
+    /// Binds both listeners (port 0 picks free ports), seeds the portal and starts serving.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let portal = bind(config.listen)?;
+        let oauth = bind(config.oauth_listen)?;
+        let paddr = portal.local_addr().map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
+        let oaddr = oauth.local_addr().map_err(|source| SandboxError::Bind { addr: config.oauth_listen, source })?;
+        let domain = paddr.to_string();
+        let oauth_domain = oaddr.to_string();
+        let seed = config.seed.seed;
+        let client_id = config.client_id.clone().unwrap_or_else(|| format!("local.{}", &derived_hex(seed, 1)[..14]));
+        let client_secret = config.client_secret.clone().unwrap_or_else(|| derived_hex(seed, 2));
+        let scope: Vec<String> =
+            config.scope.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        if config.lang != "ru" && config.lang != "en" {
+            return Err(SandboxError::Invalid(format!("lang must be ru or en, not {}", config.lang)));
+        }
+        let info = Info {
+            member_id: derived_hex(seed, 3),
+            portal_url: format!("http://{domain}/"),
+            rest_url: format!("http://{domain}/rest/"),
+            oauth_url: format!("http://{oauth_domain}/"),
+            server_endpoint: format!("http://{oauth_domain}/rest/"),
+            domain,
+            oauth_domain,
+            client_id,
+            client_secret,
+            scope,
+            config: config.clone(),
+        };
+        let mut st = State {
+            users: Default::default(),
+            contacts: Default::default(),
+            companies: Default::default(),
+            webforms: Default::default(),
+            lists: Default::default(),
+            statuses: model::default_statuses(),
+            next_contact_id: 1,
+            next_company_id: 1,
+            next_list_id: 1,
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            codes: HashMap::new(),
+            app: AppState {
+                present: true,
+                installed: config.app_installed,
+                install_finish_messages: 0,
+                application_token: derived_hex(seed, 4),
+                version: 1,
+                events: vec![],
+                placements: vec![],
+                app_options: Default::default(),
+            },
+            calls: VecDeque::new(),
+            next_call_seq: 0,
+            oauth_stats: OAuthStats::default(),
+            clock_offset: 0.0,
+            moved_to: None,
+            current_user: 1,
+            rt: limits::Runtime::new(config.limits.clone(), config.faults.clone()),
+            deliveries: Vec::new(),
+        };
+        seed::populate(&mut st, &config.seed);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| SandboxError::Invalid(e.to_string()))?;
+        let inner = Arc::new(Inner { info, state: Mutex::new(st), http });
+        let handles = server::spawn(inner.clone(), portal, oauth)?;
+        Ok(Sandbox { inner, handles })
+    }
+
+    /// Stops both servers and waits for them.
+    pub async fn stop(self) {
+        for h in &self.handles {
+            h.stop(false).await;
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.lock()
+    }
+
+    pub fn info(&self) -> &Info {
+        &self.inner.info
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("sandbox URLs are built from socket addresses")
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn portal_url(&self) -> Url {
+        Self::url(&self.inner.info.portal_url)
+    }
+
+    /// `http://127.0.0.1:OPORT/`: the OAuth server (`/oauth/token/`).
+    pub fn oauth_url(&self) -> Url {
+        Self::url(&self.inner.info.oauth_url)
+    }
+
+    /// The portal's `client_endpoint`, `http://127.0.0.1:PORT/rest/`.
+    pub fn rest_url(&self) -> Url {
+        Self::url(&self.inner.info.rest_url)
+    }
+
+    /// The OAuth server's `/rest/`, the `server_endpoint`.
+    pub fn server_endpoint(&self) -> Url {
+        Self::url(&self.inner.info.server_endpoint)
+    }
+
+    pub fn member_id(&self) -> &str {
+        &self.inner.info.member_id
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn domain(&self) -> &str {
+        &self.inner.info.domain
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.inner.info.client_id
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.inner.info.client_secret
+    }
+
+    pub fn application_token(&self) -> String {
+        self.lock().app.application_token.clone()
+    }
+
+    pub fn users(&self) -> Vec<User> {
+        self.lock().users.values().cloned().collect()
+    }
+
+    /// A fresh access and refresh pair for a user, with the app's scopes, as an iframe open gives.
+    pub fn issue_tokens(&self, user_id: u64) -> Result<TokenResponse, SandboxError> {
+        self.issue_tokens_with_scope(user_id, None)
+    }
+
+    /// The same with chosen scopes (e.g. none with `crm`, to see `insufficient_scope`).
+    pub fn issue_tokens_with_scope(&self, user_id: u64, scope: Option<&[&str]>) -> Result<TokenResponse, SandboxError> {
+        let mut st = self.lock();
+        if !st.users.contains_key(&user_id) {
+            return Err(SandboxError::Invalid(format!("no user {user_id}")));
+        }
+        let scope = scope.map(|s| s.iter().map(|x| x.to_string()).collect());
+        Ok(oauth::issue(&mut st, &self.inner.info, user_id, scope))
+    }
+
+    /// Makes every current access token expired, or only one user's.
+    pub fn expire_access_tokens(&self, user_id: Option<u64>) -> usize {
+        let mut st = self.lock();
+        let past = st.now() - 1.0;
+        let mut n = 0;
+        for t in st.access.values_mut() {
+            if user_id.is_none_or(|u| u == t.user_id) && t.expires_at > past {
+                t.expires_at = past;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Moves the sandbox's clock forward (token and code expiry, the bucket, the budget).
+    pub fn advance_clock(&self, by: Duration) {
+        self.lock().clock_offset += by.as_secs_f64();
+    }
+
+    pub fn set_faults(&self, faults: FaultsConfig) {
+        self.lock().rt.set_faults(faults);
+    }
+
+    pub fn set_limits(&self, limits: LimitsConfig) {
+        self.lock().rt.set_limits(limits);
+    }
+
+    pub fn limits(&self) -> LimitsConfig {
+        self.lock().rt.limits.clone()
+    }
+
+    /// The next call of `method` (lower-cased) fails with `fault`.
+    pub fn inject_once(&self, method: &str, fault: FaultKind) {
+        self.lock().rt.inject_once(method, fault);
+    }
+
+    /// Every REST call received, oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.lock().calls.iter().cloned().collect()
+    }
+
+    /// The calls of one method (lower-cased).
+    pub fn calls_of(&self, method: &str) -> Vec<CallRecord> {
+        self.lock().calls.iter().filter(|c| c.method == method).cloned().collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    pub fn lists(&self) -> Vec<ListView> {
+        self.lock().lists.values().map(ListView::of).collect()
+    }
+
+    pub fn list(&self, id: u64) -> Option<ListView> {
+        self.lock().lists.get(&id).map(ListView::of)
+    }
+
+    /// The members of a list that a user can see (their entity exists and they may read it), in rank order.
+    pub fn list_members_visible_to(&self, list_id: u64, user_id: u64) -> Vec<u64> {
+        let st = self.lock();
+        let (Some(l), Some(u)) = (st.lists.get(&list_id), st.users.get(&user_id)) else { return vec![] };
+        l.ranked()
+            .into_iter()
+            .filter(|i| {
+                st.entity_exists(l.entity_type, i.element_id)
+                    && u.permissions.can_read_item(l.entity_type, i.element_id)
+            })
+            .map(|i| i.element_id)
+            .collect()
+    }
+
+    pub fn contacts(&self) -> Vec<Contact> {
+        self.lock().contacts.values().cloned().collect()
+    }
+
+    pub fn contact(&self, id: u64) -> Option<Contact> {
+        self.lock().contacts.get(&id).cloned()
+    }
+
+    pub fn companies(&self) -> Vec<Company> {
+        self.lock().companies.values().cloned().collect()
+    }
+
+    pub fn webforms(&self) -> Vec<Webform> {
+        self.lock().webforms.values().cloned().collect()
+    }
+
+    /// Adds a contact with the given names; returns its ID.
+    pub fn add_contact(&self, name: &str, last_name: &str) -> u64 {
+        self.add_contact_with(Contact { name: name.into(), last_name: last_name.into(), ..Contact::default() })
+    }
+
+    /// Adds a contact (its `id` is ignored); returns the new ID.
+    pub fn add_contact_with(&self, mut c: Contact) -> u64 {
+        let mut st = self.lock();
+        let id = st.next_contact_id;
+        st.next_contact_id += 1;
+        c.id = id;
+        if c.assigned_by_id == 0 {
+            c.assigned_by_id = 1;
+        }
+        st.contacts.insert(id, c);
+        id
+    }
+
+    /// Deletes a contact; list items pointing at it stay stored (hidden), as on a portal.
+    pub fn delete_contact(&self, id: u64) -> bool {
+        self.lock().contacts.remove(&id).is_some()
+    }
+
+    pub fn add_company(&self, title: &str) -> u64 {
+        let mut st = self.lock();
+        let id = st.next_company_id;
+        st.next_company_id += 1;
+        st.companies.insert(id, Company { id, title: title.into(), assigned_by_id: 1, ..Company::default() });
+        id
+    }
+
+    pub fn delete_company(&self, id: u64) -> bool {
+        self.lock().companies.remove(&id).is_some()
+    }
+
+    /// Adds a web form; returns its ID.
+    pub fn add_webform(&self, name: &str, active: bool) -> u64 {
+        let mut st = self.lock();
+        let id = st.webforms.keys().next_back().copied().unwrap_or(0) + 1;
+        st.webforms.insert(
+            id,
+            Webform {
+                id,
+                name: name.into(),
+                security_code: format!("s{id:05}"),
+                is_callback: false,
+                active,
+                xml_id: String::new(),
+                default_type: true,
+            },
+        );
+        id
+    }
+
+    pub fn set_permissions(&self, user_id: u64, permissions: Permissions) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
+        u.permissions = permissions;
+        Ok(())
+    }
+
+    /// Hides one contact or company from a user.
+    pub fn deny(&self, user_id: u64, kind: EntityKind, id: u64) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
+        let set: &mut BTreeSet<u64> = match kind {
+            EntityKind::Contact => &mut u.permissions.deny_contacts,
+            EntityKind::Company => &mut u.permissions.deny_companies,
+        };
+        set.insert(id);
+        Ok(())
+    }
+
+    /// Adds a call list with the given members (ranks 10, 20, … in order, status `IN_WORK`), as another user
+    /// would in the portal's UI; members need not exist.
+    pub fn add_list(&self, kind: EntityKind, members: &[u64], webform_id: Option<u64>, created_by_id: u64) -> u64 {
+        let mut st = self.lock();
+        let id = st.next_list_id;
+        st.next_list_id += 1;
+        let items = members
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ListItem { element_id: *e, status: "IN_WORK".into(), rank: (i as i64 + 1) * 10 })
+            .collect();
+        let date_create = model::format_db_time(st.now());
+        st.lists.insert(id, CallList { id, entity_type: kind, webform_id, created_by_id, date_create, items });
+        id
+    }
+
+    /// Replaces a list's members as someone in the portal's UI would: kept members keep their status, new
+    /// ones get `IN_WORK`; ranks follow the given order.
+    pub fn set_list_members(&self, list_id: u64, members: &[u64]) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let l = st.lists.get_mut(&list_id).ok_or_else(|| SandboxError::Invalid(format!("no list {list_id}")))?;
+        let old: HashMap<u64, String> = l.items.iter().map(|i| (i.element_id, i.status.clone())).collect();
+        l.items = members
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ListItem {
+                element_id: *e,
+                status: old.get(e).cloned().unwrap_or_else(|| "IN_WORK".into()),
+                rank: (i as i64 + 1) * 10,
+            })
+            .collect();
+        Ok(())
+    }
+
+    pub fn set_list_webform(&self, list_id: u64, webform_id: Option<u64>) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let l = st.lists.get_mut(&list_id).ok_or_else(|| SandboxError::Invalid(format!("no list {list_id}")))?;
+        l.webform_id = webform_id;
+        Ok(())
+    }
+
+    pub fn set_member_status(&self, list_id: u64, element_id: u64, status: &str) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let l = st.lists.get_mut(&list_id).ok_or_else(|| SandboxError::Invalid(format!("no list {list_id}")))?;
+        let item = l
+            .items
+            .iter_mut()
+            .find(|i| i.element_id == element_id)
+            .ok_or_else(|| SandboxError::Invalid(format!("{element_id} is not in list {list_id}")))?;
+        item.status = status.into();
+        Ok(())
+    }
+
+    /// The app's state on the portal (installed, bindings, `application_token`).
+    pub fn app_state(&self) -> AppState {
+        self.lock().app.clone()
+    }
+
+    /// `app.info`'s `INSTALLED`.
+    pub fn app_is_installed(&self) -> bool {
+        self.lock().app.installed
+    }
+
+    /// Whether the portal page received `setInstallFinish`.
+    pub fn install_finished(&self) -> bool {
+        self.lock().app.install_finish_messages > 0
+    }
+
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.lock().oauth_stats
+    }
+
+    /// Everything the portal posted to the app (install forms it sent server-side, events).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.lock().deliveries.clone()
+    }
+
+    /// Makes the portal answer REST calls with 302 to a new address (reference 5.1, change-domen), or stop.
+    pub fn set_moved_to(&self, to: Option<Url>) {
+        self.lock().moved_to = to;
+    }
+
+    /// Sends `ONAPPINSTALL` to the app's event handler as a portal does when an app without an install page
+    /// is installed; the install is then complete. Returns the app's HTTP status.
+    pub async fn install_app(&self) -> Result<u16, SandboxError> {
+        lifecycle::install_app(&self.inner).await
+    }
+
+    /// Sends `ONAPPUNINSTALL` (`data[CLEAN]` = 1 or 0) and removes the app: its tokens stop working.
+    pub async fn uninstall_app(&self, clean: bool) -> Result<u16, SandboxError> {
+        lifecycle::uninstall_app(&self.inner, clean).await
+    }
+
+    /// The form the portal page posts into the app's iframe for this user: the install page while the app is
+    /// not installed and the user is an administrator, else the handler. Issues a fresh token pair.
+    pub fn launch_form(&self, user_id: u64, lang: Option<&str>) -> Result<LaunchForm, SandboxError> {
+        lifecycle::launch_form(&self.inner, user_id, lang, None)
+    }
+
+    /// Posts that form from the sandbox itself (no browser): the app's status and body.
+    pub async fn open_app(&self, user_id: u64) -> Result<(u16, String), SandboxError> {
+        let form = self.launch_form(user_id, None)?;
+        lifecycle::post_form(&self.inner, &form, "launch").await
+    }
+
+    /// Marks the install finished, as the portal does when its page receives `setInstallFinish`.
+    pub fn finish_install(&self) {
+        let mut st = self.lock();
+        st.app.installed = true;
+        st.app.install_finish_messages += 1;
+    }
+}

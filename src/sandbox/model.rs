@@ -1,0 +1,424 @@
+//! The portal's data: users and their permissions, contacts, companies, web forms, call lists, the app's
+//! install state, tokens, and the log of calls received. All of it lives in one [`State`] behind a mutex.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Contacts (3) and companies (4): the two entity types a call list can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntityKind {
+    Contact,
+    Company,
+}
+
+impl EntityKind {
+    pub fn type_id(self) -> u8 {
+        match self {
+            EntityKind::Contact => 3,
+            EntityKind::Company => 4,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::Contact => "CONTACT",
+            EntityKind::Company => "COMPANY",
+        }
+    }
+
+    pub fn from_type_id(id: i64) -> Option<EntityKind> {
+        match id {
+            3 => Some(EntityKind::Contact),
+            4 => Some(EntityKind::Company),
+            _ => None,
+        }
+    }
+}
+
+/// A portal user and what CRM data they may read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub name: String,
+    pub last_name: String,
+    pub email: String,
+    pub work_position: String,
+    pub lang: String,
+    pub permissions: Permissions,
+}
+
+/// CRM read rights. An administrator reads everything; others need the type-level flag, and even then
+/// items in a deny set stay hidden.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Permissions {
+    pub admin: bool,
+    pub read_contacts: bool,
+    pub read_companies: bool,
+    pub deny_contacts: BTreeSet<u64>,
+    pub deny_companies: BTreeSet<u64>,
+}
+
+impl Permissions {
+    pub fn administrator() -> Self {
+        Permissions { admin: true, read_contacts: true, read_companies: true, ..Permissions::default() }
+    }
+
+    pub fn manager(read_contacts: bool, read_companies: bool) -> Self {
+        Permissions { read_contacts, read_companies, ..Permissions::default() }
+    }
+
+    pub fn can_read_type(&self, kind: EntityKind) -> bool {
+        self.admin
+            || match kind {
+                EntityKind::Contact => self.read_contacts,
+                EntityKind::Company => self.read_companies,
+            }
+    }
+
+    pub fn can_read_item(&self, kind: EntityKind, id: u64) -> bool {
+        if self.admin {
+            return true;
+        }
+        match kind {
+            EntityKind::Contact => self.read_contacts && !self.deny_contacts.contains(&id),
+            EntityKind::Company => self.read_companies && !self.deny_companies.contains(&id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    pub id: u64,
+    pub name: String,
+    pub last_name: String,
+    pub second_name: String,
+    pub honorific: String,
+    pub post: String,
+    pub company_id: Option<u64>,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub assigned_by_id: u64,
+    pub created_time: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Company {
+    pub id: u64,
+    pub title: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub contact_ids: Vec<u64>,
+    pub assigned_by_id: u64,
+    pub created_time: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Webform {
+    pub id: u64,
+    pub name: String,
+    pub security_code: String,
+    pub is_callback: bool,
+    pub active: bool,
+    pub xml_id: String,
+    /// Forms of the default type are the ones `crm.webform.list` shows; `crm.calllist.update` takes any.
+    pub default_type: bool,
+}
+
+/// A call list: its members are ranked; `STATUS_ID` per member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CallList {
+    pub id: u64,
+    pub entity_type: EntityKind,
+    pub webform_id: Option<u64>,
+    pub created_by_id: u64,
+    pub date_create: String,
+    pub items: Vec<ListItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListItem {
+    pub element_id: u64,
+    pub status: String,
+    pub rank: i64,
+}
+
+impl CallList {
+    /// Items in `RANK` order, as `crm.calllist.items.get` reads them. Equal ranks (a hidden member and a new
+    /// one can share one) are ordered by element ID, where the portal's database leaves the order open.
+    pub fn ranked(&self) -> Vec<&ListItem> {
+        let mut v: Vec<&ListItem> = self.items.iter().collect();
+        v.sort_by_key(|i| (i.rank, i.element_id));
+        v
+    }
+}
+
+/// A status of the `CALL_LIST` directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CallStatus {
+    pub id: u64,
+    pub status_id: String,
+    pub name: String,
+    pub sort: i64,
+}
+
+pub fn default_statuses() -> Vec<CallStatus> {
+    [
+        ("IN_WORK", "In Progress"),
+        ("SUCCESS", "Successful"),
+        ("WRONG_NUMBER", "Wrong Number"),
+        ("STOP_CALLING", "Do Not Call Again"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (s, n))| CallStatus {
+        id: i as u64 + 1,
+        status_id: (*s).into(),
+        name: (*n).into(),
+        sort: (i as i64 + 1) * 10,
+    })
+    .collect()
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub user_id: u64,
+    pub scope: Vec<String>,
+    pub expires_at: f64,
+    pub refresh_token: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    pub user_id: u64,
+    pub scope: Vec<String>,
+    pub expires_at: f64,
+    pub access_token: String,
+    pub used: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub user_id: u64,
+    pub issued_at: f64,
+    pub used: bool,
+}
+
+/// The token pair as the OAuth server returns it (reference 4.1, 4.2): no `token_type`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub client_endpoint: String,
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
+    pub expires_in: u64,
+    pub member_id: String,
+    pub refresh_token: String,
+    pub scope: String,
+    pub server_endpoint: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
+}
+
+/// The app as this portal knows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppState {
+    /// The app is on the portal (its tokens work). False after an uninstall.
+    pub present: bool,
+    /// `app.info` `INSTALLED`: the install finished (`setInstallFinish`, or the `ONAPPINSTALL` flow).
+    pub installed: bool,
+    /// How many `setInstallFinish` messages the portal page received.
+    pub install_finish_messages: u64,
+    pub application_token: String,
+    pub version: u32,
+    pub events: Vec<EventBinding>,
+    pub placements: Vec<PlacementBinding>,
+    pub app_options: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventBinding {
+    pub event: String,
+    pub handler: String,
+    pub auth_type: u64,
+    pub event_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlacementBinding {
+    pub placement: String,
+    pub handler: String,
+    pub title: String,
+}
+
+/// One REST call the portal (or the OAuth server's `/rest/`) received.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub seq: u64,
+    /// Unix seconds on the sandbox clock.
+    pub time: f64,
+    /// Lower-cased method name.
+    pub method: String,
+    /// Parameters as parsed, with `auth`/`access_token` removed.
+    pub params: serde_json::Value,
+    pub user_id: Option<u64>,
+    pub token: Option<String>,
+    pub status: u16,
+    pub error: Option<String>,
+    /// `portal`, `oauth` (the OAuth server's `/rest/`) or `batch` (a command inside a `batch` call).
+    pub via: String,
+    /// For a command inside a `batch`: the `seq` of the outer call.
+    pub batch_seq: Option<u64>,
+}
+
+/// Counters of the OAuth server.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct OAuthStats {
+    pub code_grants: u64,
+    pub refresh_grants: u64,
+    /// Refresh attempts with a refresh token that had already been used.
+    pub rejected_refresh_reuse: u64,
+    pub rejected_grants: u64,
+}
+
+/// The whole portal.
+pub struct State {
+    pub users: BTreeMap<u64, User>,
+    pub contacts: BTreeMap<u64, Contact>,
+    pub companies: BTreeMap<u64, Company>,
+    pub webforms: BTreeMap<u64, Webform>,
+    pub lists: BTreeMap<u64, CallList>,
+    pub statuses: Vec<CallStatus>,
+    pub next_contact_id: u64,
+    pub next_company_id: u64,
+    pub next_list_id: u64,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, RefreshToken>,
+    pub codes: HashMap<String, AuthCode>,
+    pub app: AppState,
+    pub calls: VecDeque<CallRecord>,
+    pub next_call_seq: u64,
+    pub oauth_stats: OAuthStats,
+    /// Seconds added to the wall clock (tests move time forward instead of sleeping).
+    pub clock_offset: f64,
+    /// When set, the portal answers REST calls with 302 to this base (the portal was renamed).
+    pub moved_to: Option<url::Url>,
+    /// The user the portal page shows by default.
+    pub current_user: u64,
+    /// Limits and faults, switchable while running.
+    pub rt: super::limits::Runtime,
+    /// Every `POST` the portal sent to the app (install form, events), newest last.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Something the portal posted to the app, as sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Delivery {
+    pub kind: String,
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+    pub status: Option<u16>,
+}
+
+impl State {
+    pub fn now(&self) -> f64 {
+        unix_now() + self.clock_offset
+    }
+
+    pub fn user(&self, id: u64) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    pub fn entity_exists(&self, kind: EntityKind, id: u64) -> bool {
+        match kind {
+            EntityKind::Contact => self.contacts.contains_key(&id),
+            EntityKind::Company => self.companies.contains_key(&id),
+        }
+    }
+
+    /// A new pair for a user, as an iframe open or a grant gives.
+    pub fn issue_pair(
+        &mut self,
+        user_id: u64,
+        scope: Vec<String>,
+        access_ttl: u64,
+        refresh_ttl: u64,
+    ) -> (String, String) {
+        let now = self.now();
+        let access = random_token();
+        let refresh = random_token();
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                user_id,
+                scope: scope.clone(),
+                expires_at: now + access_ttl as f64,
+                refresh_token: refresh.clone(),
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                user_id,
+                scope,
+                expires_at: now + refresh_ttl as f64,
+                access_token: access.clone(),
+                used: false,
+            },
+        );
+        (access, refresh)
+    }
+
+    pub fn record_call(&mut self, mut rec: CallRecord, capacity: usize) -> u64 {
+        self.next_call_seq += 1;
+        rec.seq = self.next_call_seq;
+        if capacity > 0 {
+            while self.calls.len() >= capacity {
+                self.calls.pop_front();
+            }
+            self.calls.push_back(rec);
+        }
+        self.next_call_seq
+    }
+}
+
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// A token like Bitrix24's: 32 lower-case letters and digits.
+pub fn random_token() -> String {
+    random_chars(32, b"abcdefghijklmnopqrstuvwxyz0123456789")
+}
+
+/// 32 hex digits (`member_id`, `APP_SID`, `application_token`).
+pub fn random_hex32() -> String {
+    random_chars(32, b"0123456789abcdef")
+}
+
+fn random_chars(n: usize, set: &[u8]) -> String {
+    let mut rng = rand::rng();
+    (0..n).map(|_| set[rng.random_range(0..set.len())] as char).collect()
+}
+
+/// `Y-m-d H:i:s` in local server time, as the portal formats `DATE_CREATE`.
+pub fn format_db_time(unix: f64) -> String {
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// ISO 8601 with offset, as `time.date_start` and CRM timestamps.
+pub fn format_iso(unix: f64) -> String {
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        .unwrap_or_default()
+}

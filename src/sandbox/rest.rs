@@ -1,0 +1,409 @@
+//! The REST front door (reference 5.1–5.3): the method name, the token and its checks, the limits and faults,
+//! the method table, and the success and error envelopes. HTTP-free, so the same code serves the portal,
+//! the OAuth server's `/rest/` and the commands inside a `batch`.
+
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+use super::config::{FaultKind, PhpErrorMode};
+use super::limits::Operating;
+use super::model::{CallRecord, State};
+use super::params::{PArr, PValue, parse_body, parse_query};
+use super::{Info, batch, crm, misc};
+
+/// A method's answer before it is wrapped: `result`, and `total`/`next` for list methods.
+#[derive(Debug)]
+pub struct Success {
+    pub result: Value,
+    pub total: Option<i64>,
+    pub next: Option<i64>,
+}
+
+impl Success {
+    pub fn of(result: Value) -> Self {
+        Success { result, total: None, next: None }
+    }
+}
+
+/// An error envelope and its HTTP status; `php` marks the generic failure of an uncaught PHP error.
+#[derive(Debug, Clone)]
+pub struct RestError {
+    pub status: u16,
+    pub code: String,
+    pub description: String,
+    pub extra: Map<String, Value>,
+    pub php: bool,
+}
+
+impl RestError {
+    pub fn new(status: u16, code: &str, description: impl Into<String>) -> Self {
+        RestError { status, code: code.into(), description: description.into(), extra: Map::new(), php: false }
+    }
+
+    /// A PHP `Error` the REST server does not catch (reference 1.1 pitfalls).
+    pub fn php() -> Self {
+        RestError { php: true, ..RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error") }
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.into(), value);
+        self
+    }
+
+    pub fn body(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("error".into(), Value::String(self.code.clone()));
+        m.insert("error_description".into(), Value::String(self.description.clone()));
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+pub type MethodResult = Result<Success, RestError>;
+
+/// Who is calling: the token's user and scopes.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: u64,
+    pub scope: Vec<String>,
+    pub token: String,
+}
+
+/// What a method handler gets.
+pub struct Cx<'a> {
+    pub st: &'a mut State,
+    pub info: &'a Info,
+    pub caller: &'a Caller,
+    /// `portal` or `oauth`.
+    pub host: Host,
+    /// The `seq` of the outer call when running inside `batch`.
+    pub batch_seq: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    Portal,
+    OAuth,
+}
+
+/// A finished HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub location: Option<String>,
+    /// Close the connection without answering.
+    pub drop: bool,
+}
+
+impl Reply {
+    pub fn json(status: u16, v: &Value) -> Self {
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: serde_json::to_vec(v).unwrap_or_default(),
+            location: None,
+            drop: false,
+        }
+    }
+
+    fn error(e: &RestError, mode: PhpErrorMode) -> Self {
+        if e.php && mode == PhpErrorMode::Html500 {
+            return Reply {
+                status: 500,
+                content_type: "text/html; charset=utf-8",
+                body: Vec::new(),
+                location: None,
+                drop: false,
+            };
+        }
+        Reply::json(e.status, &e.body())
+    }
+}
+
+/// The raw pieces of an HTTP REST request.
+pub struct RawRequest<'a> {
+    /// The path after `/rest/`.
+    pub method: &'a str,
+    pub query: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    pub authorization: Option<&'a str>,
+}
+
+/// The scope a method needs; `None` for methods any app token may call.
+fn method_scope(method: &str) -> Option<&'static [&'static str]> {
+    if method.starts_with("crm.") {
+        Some(&["crm"])
+    } else if method == "user.current" {
+        Some(&["user", "user_brief", "user_basic"])
+    } else if method.starts_with("placement.") {
+        Some(&["placement"])
+    } else {
+        None
+    }
+}
+
+fn known_method(method: &str, host: Host) -> bool {
+    match host {
+        Host::OAuth => method == "app.info",
+        Host::Portal => matches!(
+            method,
+            "crm.calllist.update"
+                | "crm.calllist.add"
+                | "crm.calllist.get"
+                | "crm.calllist.items.get"
+                | "crm.calllist.list"
+                | "crm.calllist.statuslist"
+                | "crm.item.list"
+                | "crm.webform.list"
+                | "batch"
+                | "user.current"
+                | "profile"
+                | "app.info"
+                | "event.bind"
+                | "placement.bind"
+        ),
+    }
+}
+
+/// Normalises `/rest/<method>[.json]`: lower-cased, extension removed.
+pub fn method_name(raw: &str) -> String {
+    let m = raw.trim_matches('/').to_ascii_lowercase();
+    m.strip_suffix(".json").or_else(|| m.strip_suffix(".xml")).unwrap_or(&m).to_owned()
+}
+
+/// Removes the auth parameters and returns the token: `Authorization: Bearer` first, then `auth` (or
+/// `auth[access_token]`), then `access_token` when it is not an array.
+pub fn take_token(params: &mut PArr, authorization: Option<&str>) -> Option<String> {
+    let header = authorization.and_then(|h| {
+        let (scheme, rest) = h.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned()).filter(|t| !t.is_empty())
+    });
+    let auth = params.remove("auth");
+    let access = params.remove("access_token");
+    if header.is_some() {
+        return header;
+    }
+    let from_auth = match &auth {
+        Some(PValue::Arr(a)) => a.get("access_token").and_then(PValue::php_string),
+        Some(v) => v.php_string(),
+        None => None,
+    };
+    if let Some(t) = from_auth.filter(|t| !t.is_empty()) {
+        return Some(t);
+    }
+    match access {
+        Some(PValue::Arr(_)) | None => None,
+        Some(v) => v.php_string().filter(|t| !t.is_empty()),
+    }
+}
+
+/// Checks a token: the caller, or the 401 the portal gives.
+pub fn authenticate(st: &State, info: &Info, token: Option<&str>) -> Result<Caller, RestError> {
+    let Some(token) = token else {
+        return Err(RestError::new(401, "NO_AUTH_FOUND", "Wrong authorization data"));
+    };
+    let Some(t) = st.access.get(token) else {
+        return Err(RestError::new(401, "invalid_token", info.config.quirks.invalid_token_description.clone()));
+    };
+    if t.expires_at <= st.now() {
+        return Err(RestError::new(401, "expired_token", "The access token provided has expired"));
+    }
+    Ok(Caller { user_id: t.user_id, scope: t.scope.clone(), token: token.to_owned() })
+}
+
+fn scope_error(info: &Info) -> RestError {
+    RestError::new(
+        info.config.quirks.insufficient_scope_status,
+        "insufficient_scope",
+        "The request requires higher privileges than provided by the access token",
+    )
+}
+
+fn fault_error(kind: FaultKind) -> RestError {
+    match kind {
+        FaultKind::QueryLimit => RestError::new(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"),
+        FaultKind::OperationLimit => {
+            RestError::new(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+        }
+        FaultKind::ServerError => RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error"),
+        FaultKind::ExpiredToken => RestError::new(401, "expired_token", "The access token provided has expired"),
+        FaultKind::Drop => RestError::new(0, "CONNECTION_DROPPED", "The connection was closed"),
+    }
+}
+
+/// The `time` block of a success envelope (reference 5.2).
+pub fn time_block(start: f64, finish: f64, processing: f64, operating: Option<Operating>) -> Value {
+    let mut t = json!({
+        "start": start,
+        "finish": finish,
+        "duration": finish - start,
+        "processing": processing,
+        "date_start": super::model::format_iso(start),
+        "date_finish": super::model::format_iso(finish),
+    });
+    if let (Some(op), Value::Object(m)) = (operating, &mut t) {
+        m.insert("operating_reset_at".into(), json!(op.reset_at));
+        m.insert("operating".into(), json!(op.used));
+    }
+    t
+}
+
+/// One whole HTTP REST request, from raw pieces to the reply. The lock is held throughout: the portal is
+/// one consistent state, and no handler waits on anything.
+pub fn handle(st: &mut State, info: &Info, host: Host, raw: &RawRequest<'_>) -> Reply {
+    let wall = Instant::now();
+    let start = st.now();
+    let method = method_name(raw.method);
+
+    if host == Host::Portal
+        && let Some(to) = &st.moved_to
+    {
+        let mut target = to.join(&format!("rest/{}", raw.method)).map(|u| u.to_string()).unwrap_or_default();
+        if !raw.query.is_empty() {
+            target = format!("{target}?{}", raw.query);
+        }
+        return Reply { status: 302, content_type: "text/html", body: Vec::new(), location: Some(target), drop: false };
+    }
+
+    let mut params = parse_query(raw.query);
+    params.merge_over(parse_body(raw.content_type, raw.body));
+    let token = take_token(&mut params, raw.authorization);
+    let logged_params = PValue::Arr(params.clone()).to_json();
+
+    let record = |st: &mut State, caller: Option<&Caller>, status: u16, error: Option<&str>| {
+        let rec = CallRecord {
+            seq: 0,
+            time: start,
+            method: method.clone(),
+            params: logged_params.clone(),
+            user_id: caller
+                .map(|c| c.user_id)
+                .or_else(|| token.as_ref().and_then(|t| st.access.get(t)).map(|t| t.user_id)),
+            token: token.clone(),
+            status,
+            error: error.map(str::to_owned),
+            via: match host {
+                Host::Portal => "portal".into(),
+                Host::OAuth => "oauth".into(),
+            },
+            batch_seq: None,
+        };
+        st.record_call(rec, info.config.call_log_capacity)
+    };
+
+    if host == Host::Portal {
+        let now = st.now();
+        if !st.rt.bucket_admit(now) {
+            let e = fault_error(FaultKind::QueryLimit);
+            record(st, None, e.status, Some(&e.code));
+            return Reply::error(&e, info.config.quirks.php_error);
+        }
+        if let Some(kind) = st.rt.pick_fault(&method) {
+            let e = fault_error(kind);
+            record(st, None, e.status, Some(&e.code));
+            if kind == FaultKind::Drop {
+                return Reply { status: 200, content_type: "", body: Vec::new(), location: None, drop: true };
+            }
+            return Reply::error(&e, info.config.quirks.php_error);
+        }
+    }
+
+    let caller = match authenticate(st, info, token.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            record(st, None, e.status, Some(&e.code));
+            return Reply::error(&e, info.config.quirks.php_error);
+        }
+    };
+
+    // The outer call is logged before it runs, so a batch's commands can point at it.
+    let seq = record(st, Some(&caller), 200, None);
+    let (outcome, operating) = run_method(st, info, host, &caller, &method, params, Some(seq), wall);
+    let finish = st.now();
+    let processing = wall.elapsed().as_secs_f64();
+    match outcome {
+        Ok(s) => {
+            let mut env = Map::new();
+            env.insert("result".into(), s.result);
+            if let Some(t) = s.total {
+                env.insert("total".into(), json!(t));
+            }
+            if let Some(n) = s.next {
+                env.insert("next".into(), json!(n));
+            }
+            env.insert("time".into(), time_block(start, finish, processing, Some(operating)));
+            Reply::json(200, &Value::Object(env))
+        }
+        Err(e) => {
+            if let Some(rec) = st.calls.iter_mut().rev().find(|r| r.seq == seq) {
+                rec.status = e.status;
+                rec.error = Some(e.code.clone());
+            }
+            Reply::error(&e, info.config.quirks.php_error)
+        }
+    }
+}
+
+/// Looks the method up, checks its scope and budget, runs it and charges the budget. Used for top-level calls
+/// and for each command of a `batch`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_method(
+    st: &mut State,
+    info: &Info,
+    host: Host,
+    caller: &Caller,
+    method: &str,
+    params: PArr,
+    seq: Option<u64>,
+    wall: Instant,
+) -> (MethodResult, Operating) {
+    let now = st.now();
+    let idle = st.rt.operating(method, now);
+    if !known_method(method, host) {
+        return (Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")), idle);
+    }
+    if let Some(needed) = method_scope(method)
+        && !needed.iter().any(|s| caller.scope.iter().any(|c| c == s))
+    {
+        return (Err(scope_error(info)), idle);
+    }
+    if let Some(op) = st.rt.operating_blocked(method, now) {
+        return (
+            Err(RestError::new(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")),
+            op,
+        );
+    }
+    let started = Instant::now();
+    let result = {
+        let mut cx = Cx { st, info, caller, host, batch_seq: seq };
+        dispatch(&mut cx, method, params, wall)
+    };
+    let op = st.rt.charge(method, st.now(), started.elapsed().as_secs_f64());
+    (result, op)
+}
+
+fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr, wall: Instant) -> MethodResult {
+    match method {
+        "crm.calllist.update" => crm::calllist_update(cx, &params),
+        "crm.calllist.add" => crm::calllist_add(cx, &params),
+        "crm.calllist.get" => crm::calllist_get(cx, &params),
+        "crm.calllist.items.get" => crm::calllist_items_get(cx, &params),
+        "crm.calllist.list" => crm::calllist_list(cx, &params),
+        "crm.calllist.statuslist" => crm::calllist_statuslist(cx),
+        "crm.item.list" => crm::item_list(cx, &params),
+        "crm.webform.list" => crm::webform_list(cx, &params),
+        "batch" => batch::batch(cx, &params, wall),
+        "user.current" => misc::user_current(cx),
+        "profile" => misc::profile(cx),
+        "app.info" => misc::app_info(cx),
+        "event.bind" => misc::event_bind(cx, &params),
+        "placement.bind" => misc::placement_bind(cx, &params),
+        _ => Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")),
+    }
+}

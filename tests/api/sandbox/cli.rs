@@ -1,0 +1,55 @@
+//! `b24-calllist sandbox` (issue 3 "Build"): the command starts, prints its facts as one JSON line, and serves.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+/// issue 3: `--json` prints one JSON object on the first line (addresses, credentials, a token pair per
+/// user) and the portal serves a 10,000-member list at once. It needs none of the app's settings.
+#[tokio::test]
+async fn the_command_prints_its_facts_and_serves_a_big_list() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_b24-calllist"))
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--oauth-listen",
+            "127.0.0.1:0",
+            "--big-list",
+            "--limits",
+            "off",
+            "--json",
+        ])
+        .env_remove("B24_CLIENT_ID")
+        .env_remove("APP_SECRET_KEY")
+        .env("APP_LISTEN", "127.0.0.1:1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("a first line");
+    let facts: serde_json::Value = serde_json::from_str(&line).expect("the first line is JSON");
+    let rest = facts["rest_url"].as_str().unwrap().to_owned();
+    assert!(!rest.contains(":1/"), "APP_LISTEN does not move the portal: {rest}");
+    assert_eq!(facts["users"].as_array().unwrap().len(), 5);
+    assert!(facts["client_id"].is_string() && facts["client_secret"].is_string() && facts["member_id"].is_string());
+    let token = facts["users"][0]["access_token"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let lists: serde_json::Value =
+        http.get(format!("{rest}crm.calllist.list?auth={token}&start=-1")).send().await.unwrap().json().await.unwrap();
+    let big = lists["result"].as_array().unwrap().len();
+    let r: serde_json::Value = http
+        .post(format!("{rest}crm.calllist.items.get"))
+        .json(&json!({"LIST_ID": big, "start": 9_950, "auth": token}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(r["result"].as_array().map(Vec::len), Some(50), "{r}");
+}

@@ -1,0 +1,150 @@
+//! `crm.item.list` for contacts and companies, and `crm.webform.list`: reference (bitrix24-behaviour.md) 2.1,
+//! 2.2, 5.4 and bitrix24-docs/api-reference/crm/universal/crm-item-list.md.
+
+use b24_calllist::sandbox::{Contact, EntityKind};
+use serde_json::json;
+
+use super::*;
+
+fn ids_of(r: &Reply) -> Vec<u64> {
+    r.body["result"]["items"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["id"].as_u64().unwrap()).collect())
+        .unwrap_or_default()
+}
+
+/// reference 2.2: `result.items` with camelCase keys and JSON numbers, `total`, `next` when more than 50 match.
+#[tokio::test]
+async fn item_list_pages_contacts_with_total_and_next() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "select": ["id", "name", "lastName"]})).await;
+    r.assert_ok();
+    assert_eq!(r.body["total"], json!(60));
+    assert_eq!(r.body["next"], json!(50));
+    let items = r.body["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    assert!(items[0]["id"].is_u64() && items[0]["name"].is_string() && items[0].get("post").is_none());
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "start": 50})).await;
+    r.assert_ok();
+    assert_eq!(ids_of(&r).len(), 10);
+    assert!(r.body.get("next").is_none());
+}
+
+/// reference 2.2 and 5.4: `start=-1` disables the total count and returns up to 50 rows.
+#[tokio::test]
+async fn item_list_start_minus_one_has_no_total() {
+    let p = start().await;
+    let r = p.json("crm.item.list", &p.token(ADMIN), json!({"entityTypeId": 3, "start": -1})).await;
+    r.assert_ok();
+    assert_eq!(ids_of(&r).len(), 50);
+    assert!(r.body.get("total").is_none() && r.body.get("next").is_none());
+}
+
+/// reference 2.2: filters `=`, `@` (in), `%` (contains) on names, title, phone, e-mail; order; only readable rows.
+#[tokio::test]
+async fn item_list_filters_and_orders() {
+    let p = start().await;
+    let zed = p.sb.add_contact_with(Contact {
+        name: "Зинаида".into(),
+        last_name: "Яблокова".into(),
+        phones: vec!["+7 900 111-22-33".into()],
+        emails: vec!["zina@example.ru".into()],
+        ..Contact::default()
+    });
+    let t = p.token(ADMIN);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"%lastName": "яблок"}})).await;
+    assert_eq!(ids_of(&r), vec![zed]);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"%phone": "111-22"}})).await;
+    assert_eq!(ids_of(&r), vec![zed]);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"%email": "ZINA@"}})).await;
+    assert_eq!(ids_of(&r), vec![zed]);
+    let r = p
+        .json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"@id": [3, 1, 2]}, "order": {"id": "DESC"}}))
+        .await;
+    assert_eq!(ids_of(&r), vec![3, 2, 1]);
+    assert_eq!(r.body["total"], json!(3));
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"=id": 2}})).await;
+    assert_eq!(ids_of(&r), vec![2]);
+    let company = p.sb.add_company("Ёлочка Trading");
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 4, "filter": {"%title": "ёлочка"}})).await;
+    assert_eq!(ids_of(&r), vec![company]);
+    p.sb.deny(MANAGER_BOTH, EntityKind::Contact, 2).unwrap();
+    let r =
+        p.json("crm.item.list", &p.token(MANAGER_BOTH), json!({"entityTypeId": 3, "filter": {"@id": [1, 2, 3]}})).await;
+    assert_eq!(ids_of(&r), vec![1, 3]);
+}
+
+/// reference 2.2 form encoding: bracket-key filters and select from a form body.
+#[tokio::test]
+async fn item_list_reads_bracket_key_forms() {
+    let p = start().await;
+    let r = p
+        .form(
+            "crm.item.list",
+            &p.token(ADMIN),
+            "entityTypeId=3&select[]=id&select[]=name&filter[@id][]=4&filter[@id][]=5&order[id]=ASC",
+        )
+        .await;
+    r.assert_ok();
+    assert_eq!(ids_of(&r), vec![4, 5]);
+}
+
+/// reference 2.2 errors: bad `entityTypeId`, fields not allowed, bad sort direction.
+#[tokio::test]
+async fn item_list_errors() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    p.json("crm.item.list", &t, json!({"entityTypeId": 999})).await.assert_error(400, "NOT_FOUND", "SPA not found");
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"%bogus": "x"}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid filter: field 'bogus' is not allowed in filter",
+    );
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"id": "abc"}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid filter: field 'id' has invalid value",
+    );
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "order": {"bogus": "ASC"}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid order: field 'bogus' is not allowed in order",
+    );
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "order": {"id": "UP"}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid order: allowed sort directions are ASC, DESC. But got 'UP' for field 'id'",
+    );
+}
+
+/// reference 2.2 "Only items the user may read are returned": no right on the type is refused.
+#[tokio::test]
+async fn item_list_without_the_type_right_is_refused() {
+    let p = start().await;
+    let r = p.json("crm.item.list", &p.token(MANAGER_CONTACTS), json!({"entityTypeId": 4})).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = p.json("crm.item.list", &p.token(MANAGER_CONTACTS), json!({"entityTypeId": 3})).await;
+    assert_eq!(r.assert_ok()["items"].as_array().unwrap().len(), 50);
+}
+
+/// reference 2.1: active default-type forms by `ID` descending, string values and `URL`; `GET_INACTIVE=Y` adds the rest.
+#[tokio::test]
+async fn webform_list_shows_active_forms_unless_inactive_are_asked_for() {
+    let p = start().await;
+    let t = p.token(MANAGER_BOTH);
+    let r = p.json("crm.webform.list", &t, json!({})).await;
+    let rows = r.assert_ok().as_array().unwrap().clone();
+    let forms = p.sb.webforms();
+    let active: Vec<String> =
+        forms.iter().rev().filter(|f| f.active && f.default_type).map(|f| f.id.to_string()).collect();
+    assert_eq!(rows.iter().map(|r| r["ID"].as_str().unwrap().to_owned()).collect::<Vec<_>>(), active);
+    for key in ["NAME", "SECURITY_CODE", "IS_CALLBACK_FORM", "ACTIVE", "XML_ID", "URL"] {
+        assert!(rows[0][key].is_string(), "{key} in {}", rows[0]);
+    }
+    let r = p.form("crm.webform.list", &t, "GET_INACTIVE=Y").await;
+    let all = r.assert_ok().as_array().unwrap().len();
+    assert_eq!(all, forms.iter().filter(|f| f.default_type).count());
+    let r = p.form("crm.webform.list", &t, "GET_INACTIVE=y").await;
+    assert_eq!(r.assert_ok().as_array().unwrap().len(), active.len(), "only the exact string Y counts");
+}
