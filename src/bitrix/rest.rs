@@ -28,6 +28,9 @@ pub struct ClientConfig {
     pub allow_insecure: bool,
     /// Answers larger than this are refused.
     pub max_response_bytes: usize,
+    /// The first and the longest pause between retries (exponential, with jitter, in between).
+    pub retry_min_delay: Duration,
+    pub retry_max_delay: Duration,
 }
 
 impl Default for ClientConfig {
@@ -38,6 +41,8 @@ impl Default for ClientConfig {
             rate: RateLimit::STANDARD,
             allow_insecure: false,
             max_response_bytes: 64 * 1024 * 1024,
+            retry_min_delay: Duration::from_millis(300),
+            retry_max_delay: Duration::from_secs(8),
         }
     }
 }
@@ -422,13 +427,14 @@ impl<S: TokenStore> Caller<'_, S> {
         let started = Instant::now();
         let deadline = started + self.budget;
         let mut delays = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(300))
-            .with_max_delay(Duration::from_secs(8))
+            .with_min_delay(rest.config.retry_min_delay)
+            .with_max_delay(rest.config.retry_max_delay)
             .with_factor(2.0)
             .with_jitter()
             .without_max_times()
             .build();
-        let mut refreshed = false;
+        // A refresh cures `expired_token`; a portal that says it again after a fresh pair gets a few more tries.
+        let mut refreshes = 0u32;
         let mut attempts = 0u32;
         let logged_params = summarise(&Value::Object(params.clone()));
         loop {
@@ -469,15 +475,18 @@ impl<S: TokenStore> Caller<'_, S> {
                 Err(f) => f,
             };
             let retry_after = match failure {
-                Failure::Api(e) if e.code == ErrorCode::ExpiredToken => match (&self.auth, held, refreshed) {
-                    (Auth::Stored(owner), Some(stale), false) => {
-                        refreshed = true;
-                        let fresh = self.bitrix.tokens.renew(owner, &stale).await?;
-                        *self.current.lock().await = Some(fresh);
-                        continue;
+                // `invalid_token` too: another worker's refresh kills the access token issued with the old pair.
+                Failure::Api(e) if matches!(e.code, ErrorCode::ExpiredToken | ErrorCode::InvalidToken) => {
+                    match (&self.auth, held) {
+                        (Auth::Stored(owner), Some(stale)) if refreshes < MAX_REFRESHES_PER_CALL => {
+                            refreshes += 1;
+                            let fresh = self.bitrix.tokens.renew(owner, &stale).await?;
+                            *self.current.lock().await = Some(fresh);
+                            continue;
+                        }
+                        _ => return Err(BitrixError::Api(e)),
                     }
-                    _ => return Err(BitrixError::Api(e)),
-                },
+                }
                 Failure::Api(e) if e.code == ErrorCode::OperationTimeLimit => {
                     rest.pacer.block(portal, method, Duration::from_secs(60));
                     (e.to_string(), Duration::ZERO)
@@ -551,6 +560,9 @@ impl<S: TokenStore> Caller<'_, S> {
         }
     }
 }
+
+/// How many times one call may refresh its token before `expired_token` is reported.
+const MAX_REFRESHES_PER_CALL: u32 = 3;
 
 fn next_delay(delays: &mut impl Iterator<Item = Duration>) -> Duration {
     delays.next().unwrap_or(Duration::from_secs(8))

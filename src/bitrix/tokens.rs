@@ -77,7 +77,7 @@ pub trait TokenStore: Send + Sync + 'static {
 /// How long a refresh claim holds: longer than a refresh can take.
 const LEASE: Duration = Duration::from_secs(20);
 /// How often a waiter looks for the new pair.
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(25);
 
 /// Counts of what refreshing did, for tests and metrics.
 #[derive(Debug, Default)]

@@ -141,11 +141,23 @@ impl Store {
 
     /// The portal's tokens, opened; `None` when the portal is unknown or holds no tokens.
     pub async fn tokens(&self, member_id: &MemberId) -> Result<Option<StoredTokens>, StoreError> {
+        self.tokens_where(member_id, false).await
+    }
+
+    /// The tokens the app may still use: `None` too when the portal needs re-authorisation, so a dead
+    /// refresh token is not spent again and again.
+    pub async fn usable_tokens(&self, member_id: &MemberId) -> Result<Option<StoredTokens>, StoreError> {
+        self.tokens_where(member_id, true).await
+    }
+
+    async fn tokens_where(&self, member_id: &MemberId, usable_only: bool) -> Result<Option<StoredTokens>, StoreError> {
         let row = sqlx::query(
             "SELECT access_token, refresh_token, expires_at, token_version FROM portals \
-             WHERE member_id = $1 AND access_token IS NOT NULL AND refresh_token IS NOT NULL",
+             WHERE member_id = $1 AND access_token IS NOT NULL AND refresh_token IS NOT NULL \
+             AND ($2 = 0 OR status IN ('installing', 'active'))",
         )
         .bind(member_id.as_str())
+        .bind(i64::from(usable_only))
         .fetch_optional(self.database().pool())
         .await?;
         let Some(row) = row else { return Ok(None) };

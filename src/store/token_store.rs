@@ -15,7 +15,7 @@ fn store_error(e: StoreError) -> BitrixError {
 impl TokenStore for Store {
     async fn load(&self, owner: &TokenOwner) -> Result<Option<StoredTokens>, BitrixError> {
         match owner {
-            TokenOwner::Portal(m) => self.tokens(m).await,
+            TokenOwner::Portal(m) => self.usable_tokens(m).await,
             TokenOwner::Session { member_id, session_id } => self.session_tokens(member_id, session_id).await,
         }
         .map_err(store_error)

@@ -1,5 +1,6 @@
 //! The one integration-test binary: every module is a feature's story, told over real HTTP and real databases.
 
+mod client;
 mod helpers;
 mod sandbox;
 mod serve;
