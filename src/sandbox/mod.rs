@@ -86,10 +86,19 @@ impl Inner {
 
 use model::State;
 
-/// A running sandbox. Dropping it does not stop the servers; call [`Sandbox::stop`].
+/// A running sandbox. [`Sandbox::stop`] stops it and waits; dropping it asks the servers to stop.
 pub struct Sandbox {
     inner: Arc<Inner>,
     handles: Vec<actix_web::dev::ServerHandle>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // The stop command is sent when `stop` is called; the returned future only waits for it.
+        for h in self.handles.drain(..) {
+            drop(h.stop(false));
+        }
+    }
 }
 
 /// A call list as a test sees it: every stored member, hidden or not, in rank order.
@@ -209,8 +218,8 @@ impl Sandbox {
     }
 
     /// Stops both servers and waits for them.
-    pub async fn stop(self) {
-        for h in &self.handles {
+    pub async fn stop(mut self) {
+        for h in self.handles.drain(..) {
             h.stop(false).await;
         }
     }

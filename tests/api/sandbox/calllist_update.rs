@@ -543,3 +543,19 @@ async fn update_takes_a_thousand_members_in_one_call() {
     assert_eq!(r.assert_ok(), &json!(true));
     assert_eq!(p.sb.list(list).unwrap().member_ids(), ids);
 }
+
+/// reference 1.1 step 3: a JSON object counts as an array (its values are the IDs).
+#[tokio::test]
+async fn update_takes_entities_as_a_json_object() {
+    let (p, list, _) = portal_with_lists().await;
+    let ids = p.contact_ids(5);
+    let r = p
+        .json(
+            "crm.calllist.update",
+            &p.token(ADMIN),
+            json!({"LIST_ID": list, "ENTITY_TYPE": "CONTACT", "ENTITIES": {"a": ids[3], "b": ids[4]}}),
+        )
+        .await;
+    assert_eq!(r.assert_ok(), &json!(true));
+    assert_eq!(p.sb.list(list).unwrap().member_ids(), vec![ids[3], ids[4]]);
+}

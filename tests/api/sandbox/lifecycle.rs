@@ -249,3 +249,15 @@ async fn the_portal_page_follows_the_install_state() {
     assert!(admin.contains(&format!("action=\"{}install?DOMAIN=", app.url)));
     app.handle.stop(false).await;
 }
+
+/// reference 3.1: for `PLACEMENT=DEFAULT`, `PLACEMENT_OPTIONS` is the opening page's extra GET parameters as a
+/// JSON string, sent only when not empty.
+#[tokio::test]
+async fn placement_options_carry_the_pages_extra_parameters() {
+    let app = Recorder::start().await;
+    let p = portal_for(&app, true).await;
+    let html = p.http.get(format!("{}?user=2&list=7", p.sb.portal_url())).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"PLACEMENT_OPTIONS\" value=\"{&quot;list&quot;:&quot;7&quot;}\""), "{html}");
+    let plain = p.http.get(format!("{}?user=2", p.sb.portal_url())).send().await.unwrap().text().await.unwrap();
+    assert!(!plain.contains("name=\"PLACEMENT_OPTIONS\""));
+}
