@@ -12,6 +12,7 @@ use std::str::FromStr;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::bitrix::RateLimit;
 use crate::keys::{Keyring, SecretKey};
 
 /// The raw settings as clap reads them. Strings, so that parsing (and its error messages) stays ours.
@@ -53,6 +54,15 @@ pub struct SettingsArgs {
     /// Accept `http://` and loopback portal endpoints: for the sandbox, tests and on-premise portals without TLS.
     #[arg(long, env = "APP_ALLOW_INSECURE_PORTALS", global = true, value_name = "BOOL", default_value = "false")]
     pub allow_insecure_portals: String,
+
+    /// Each portal's request budget: `standard` (burst 50, then 2 a second), `enterprise` (250, then 5) or
+    /// `BURST/PER_SECOND`.
+    #[arg(long, env = "B24_RATE_LIMIT", global = true, value_name = "PLAN", default_value = "standard")]
+    pub rate_limit: String,
+
+    /// Days the log of REST calls is kept (at least 3, as Bitrix24's marketplace rules require).
+    #[arg(long, env = "APP_REST_LOG_RETENTION_DAYS", global = true, value_name = "DAYS", default_value = "7")]
+    pub rest_log_retention_days: String,
 
     /// Log format: `text` or `json`.
     #[arg(long, env = "APP_LOG_FORMAT", global = true, value_name = "FORMAT", default_value = "text")]
@@ -183,6 +193,8 @@ pub struct Settings {
     pub keys: Keyring,
     pub oauth_server: Url,
     pub allow_insecure_portals: bool,
+    pub rate_limit: RateLimit,
+    pub rest_log_retention_days: u32,
 }
 
 impl SettingsArgs {
@@ -227,10 +239,23 @@ impl SettingsArgs {
         let keys = collect(&mut errors, parse_keys(self.secret_key.as_deref(), self.previous_secret_keys.as_deref()));
         let oauth_server =
             collect(&mut errors, parse_oauth_server(&self.oauth_server, allow_insecure.unwrap_or(false)));
+        let rate_limit = collect(&mut errors, parse_rate_limit(&self.rate_limit));
+        let retention = collect(&mut errors, parse_retention(&self.rest_log_retention_days));
         if !errors.is_empty() {
             return Err(SettingErrors(errors));
         }
-        match (common, client_id, client_secret, base_url, listen, keys, oauth_server, allow_insecure) {
+        match (
+            common,
+            client_id,
+            client_secret,
+            base_url,
+            listen,
+            keys,
+            oauth_server,
+            allow_insecure,
+            rate_limit,
+            retention,
+        ) {
             (
                 Some(common),
                 Some(client_id),
@@ -240,6 +265,8 @@ impl SettingsArgs {
                 Some(keys),
                 Some(oauth_server),
                 Some(allow_insecure_portals),
+                Some(rate_limit),
+                Some(rest_log_retention_days),
             ) => Ok(Settings {
                 common,
                 client_id,
@@ -249,6 +276,8 @@ impl SettingsArgs {
                 keys,
                 oauth_server,
                 allow_insecure_portals,
+                rate_limit,
+                rest_log_retention_days,
             }),
             _ => unreachable!("every missing value pushed an error"),
         }
@@ -336,6 +365,34 @@ fn parse_oauth_server(value: &str, allow_insecure: bool) -> Result<Url, SettingE
     }
 }
 
+const EXPECT_RATE_LIMIT: &str = "standard, enterprise, or BURST/PER_SECOND such as 50/2";
+
+fn parse_rate_limit(value: &str) -> Result<RateLimit, SettingError> {
+    let v = value.trim().to_ascii_lowercase();
+    match v.as_str() {
+        "standard" | "" => return Ok(RateLimit::STANDARD),
+        "enterprise" => return Ok(RateLimit::ENTERPRISE),
+        _ => {}
+    }
+    let parsed =
+        v.split_once('/').and_then(|(b, r)| Some((b.trim().parse::<u32>().ok()?, r.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((burst, per_second)) if burst > 0 && per_second > 0.0 && per_second.is_finite() => {
+            Ok(RateLimit { burst, per_second })
+        }
+        _ => Err(SettingError::invalid("B24_RATE_LIMIT", format!("is `{value}`"), EXPECT_RATE_LIMIT)),
+    }
+}
+
+const EXPECT_RETENTION: &str = "a whole number of days, at least 3";
+
+fn parse_retention(value: &str) -> Result<u32, SettingError> {
+    match value.trim().parse::<u32>() {
+        Ok(days) if days >= 3 => Ok(days),
+        _ => Err(SettingError::invalid("APP_REST_LOG_RETENTION_DAYS", format!("is `{value}`"), EXPECT_RETENTION)),
+    }
+}
+
 fn parse_keys(current: Option<&str>, previous: Option<&str>) -> Result<Keyring, SettingError> {
     let current = match current.map(str::trim) {
         None | Some("") => return Err(SettingError::missing("APP_SECRET_KEY", EXPECT_SECRET_KEY)),
@@ -375,6 +432,8 @@ mod tests {
             previous_secret_keys: None,
             oauth_server: DEFAULT_OAUTH_SERVER.into(),
             allow_insecure_portals: "false".into(),
+            rate_limit: "standard".into(),
+            rest_log_retention_days: "7".into(),
             log_format: "text".into(),
         }
     }
@@ -393,6 +452,8 @@ mod tests {
             database_url: DEFAULT_DATABASE_URL.into(),
             oauth_server: DEFAULT_OAUTH_SERVER.into(),
             allow_insecure_portals: "false".into(),
+            rate_limit: "standard".into(),
+            rest_log_retention_days: "7".into(),
             log_format: "text".into(),
             ..Default::default()
         };
@@ -431,6 +492,20 @@ mod tests {
     fn the_postgres_url_is_never_printed() {
         let url: DatabaseUrl = "postgres://u:hunter2@db/x".parse().unwrap();
         assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn rate_limits_and_retention_parse_or_are_named() {
+        let mut args = full();
+        args.rate_limit = "enterprise".into();
+        assert_eq!(args.for_serve().unwrap().rate_limit, RateLimit::ENTERPRISE);
+        args.rate_limit = "100/4".into();
+        assert_eq!(args.for_serve().unwrap().rate_limit, RateLimit { burst: 100, per_second: 4.0 });
+        args.rate_limit = "fast".into();
+        assert_eq!(args.for_serve().unwrap_err().0[0].var, "B24_RATE_LIMIT");
+        args.rate_limit = "standard".into();
+        args.rest_log_retention_days = "2".into();
+        assert_eq!(args.for_serve().unwrap_err().0[0].var, "APP_REST_LOG_RETENTION_DAYS");
     }
 
     #[test]

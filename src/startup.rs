@@ -2,30 +2,39 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::bitrix::{Bitrix, BitrixError, ClientConfig, OAuthClient, RestClient, TokenManager};
 use crate::settings::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::{RestLogWriter, Store, StoreError, spawn_rest_log};
+use crate::web::signing::Signer;
 
 /// What every handler can reach.
 pub struct AppState {
     pub settings: Arc<Settings>,
-    pub store: Store,
+    pub store: Arc<Store>,
+    pub bitrix: Arc<Bitrix<Store>>,
+    pub signer: Signer,
+    pub rest_log: Arc<RestLogWriter>,
 }
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot build the Bitrix24 client: {0}")]
+    Client(#[from] BitrixError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -41,21 +50,64 @@ impl Application {
     pub fn build_with_store(settings: Settings, store: Store) -> Result<Application, StartError> {
         let addr = settings.listen;
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind { addr: addr.to_string(), source })?;
+        Self::build_with_listener(settings, store, listener)
+    }
+
+    /// Serves on a listener bound beforehand (the demo and tests learn the port before the portal starts).
+    pub fn build_with_listener(
+        settings: Settings,
+        store: Store,
+        listener: TcpListener,
+    ) -> Result<Application, StartError> {
+        let state = web::Data::new(Self::make_state(settings, store)?);
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: "listener".into(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Bind { addr: addr.to_string(), source })?.port();
-        let state = web::Data::new(AppState { settings: Arc::new(settings), store });
+        let shared = state.clone();
         let server = HttpServer::new(move || {
-            App::new().wrap(TracingLogger::default()).app_data(state.clone()).configure(crate::web::routes)
+            App::new()
+                .wrap(crate::web::security_headers())
+                .wrap(TracingLogger::<crate::web::log_span::PathOnly>::new())
+                .app_data(shared.clone())
+                .app_data(web::FormConfig::default().limit(crate::bitrix::incoming::MAX_FORM_BYTES))
+                .app_data(web::PayloadConfig::new(crate::bitrix::incoming::MAX_FORM_BYTES))
+                .configure(crate::web::routes)
         })
         .listen(listener)
         .map_err(|source| StartError::Bind { addr: addr.to_string(), source })?
         // actix stops accepting on SIGTERM or Ctrl-C and lets running requests finish for this long.
         .shutdown_timeout(10)
         .run();
-        Ok(Application { port, server })
+        Ok(Application { port, server, state })
+    }
+
+    fn make_state(settings: Settings, store: Store) -> Result<AppState, StartError> {
+        let store = Arc::new(store);
+        let rest_log = spawn_rest_log((*store).clone(), settings.rest_log_retention_days);
+        let config = ClientConfig {
+            rate: settings.rate_limit,
+            allow_insecure: settings.allow_insecure_portals,
+            ..ClientConfig::default()
+        };
+        let rest = RestClient::new(config)?.with_log(rest_log.clone());
+        let oauth = OAuthClient::new(
+            &settings.oauth_server,
+            &settings.client_id,
+            &settings.client_secret,
+            settings.allow_insecure_portals,
+            Duration::from_secs(15),
+        )?;
+        let bitrix = Arc::new(Bitrix { rest, tokens: TokenManager::new(store.clone(), oauth) });
+        let signer = Signer::new(&settings.keys);
+        Ok(AppState { settings: Arc::new(settings), store, bitrix, signer, rest_log })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The handlers' shared state, for tests and the demo.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.

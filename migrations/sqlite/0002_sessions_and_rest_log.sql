@@ -9,6 +9,7 @@ CREATE TABLE sessions (
     user_id               BIGINT NOT NULL,
     user_name             TEXT NOT NULL DEFAULT '',
     lang                  TEXT NOT NULL DEFAULT 'en',
+    is_admin              BIGINT NOT NULL DEFAULT 0,
     access_token          TEXT,
     refresh_token         TEXT,
     expires_at            BIGINT NOT NULL,

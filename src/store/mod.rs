@@ -6,6 +6,7 @@
 
 mod audit;
 mod database;
+mod oauth_states;
 mod portals;
 pub mod rest_log;
 pub mod seal;

@@ -40,6 +40,7 @@ pub struct NewSession {
     pub user_id: u64,
     pub user_name: String,
     pub lang: Lang,
+    pub is_admin: bool,
     pub tokens: TokenPair,
     /// The latest the session may last, whatever its tokens say.
     pub ends_at: i64,
@@ -53,6 +54,7 @@ pub struct Session {
     pub user_id: u64,
     pub user_name: String,
     pub lang: Lang,
+    pub is_admin: bool,
     pub ends_at: i64,
 }
 
@@ -61,14 +63,15 @@ impl Store {
         let id = SessionId::generate();
         let m = &new.member_id;
         sqlx::query(
-            "INSERT INTO sessions (id, member_id, user_id, user_name, lang, access_token, refresh_token, expires_at, \
-                 token_version, created_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+            "INSERT INTO sessions (id, member_id, user_id, user_name, lang, is_admin, access_token, refresh_token, \
+                 expires_at, token_version, created_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11)",
         )
         .bind(id.as_str())
         .bind(m.as_str())
         .bind(new.user_id as i64)
         .bind(&new.user_name)
         .bind(new.lang.code())
+        .bind(i64::from(new.is_admin))
         .bind(self.seal(Field::SessionAccessToken, m, &new.tokens.access_token))
         .bind(self.seal(Field::SessionRefreshToken, m, &new.tokens.refresh_token))
         .bind(new.tokens.expires_at)
@@ -82,7 +85,7 @@ impl Store {
     /// A live session (not past its end), or `None`.
     pub async fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT member_id, user_id, user_name, lang, ends_at FROM sessions \
+            "SELECT member_id, user_id, user_name, lang, is_admin, ends_at FROM sessions \
              WHERE id = $1 AND ends_at > $2 AND access_token IS NOT NULL",
         )
         .bind(id.as_str())
@@ -100,6 +103,7 @@ impl Store {
             user_id: row.try_get::<i64, _>("user_id")? as u64,
             user_name: row.try_get("user_name")?,
             lang: Lang::from_portal(&lang),
+            is_admin: row.try_get::<i64, _>("is_admin")? != 0,
             ends_at: row.try_get("ends_at")?,
         }))
     }

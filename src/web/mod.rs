@@ -1,10 +1,46 @@
-//! HTTP: actix-web handlers and views. Thin: parse the request, call the layers below, render.
+//! HTTP: actix-web handlers and askama views. Thin: parse the request, call the layers below, render.
 
-mod health;
+pub mod assets;
+pub mod events;
+pub mod frame;
+pub mod health;
+pub mod i18n;
+pub mod install;
+pub mod lists;
+pub mod log_span;
+pub mod oauth;
+pub mod page;
+pub mod session;
+pub mod signing;
 
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 /// Every route of the app.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(assets::asset)
+        .service(
+            web::resource("/install")
+                .route(web::post().to(install::post))
+                .route(web::head().to(install::head))
+                .route(web::get().to(install::get)),
+        )
+        .service(
+            web::resource("/app")
+                .route(web::post().to(frame::open))
+                .route(web::head().to(frame::head))
+                .route(web::get().to(frame::get)),
+        )
+        .service(web::resource("/events").route(web::post().to(events::post)))
+        .service(web::resource("/oauth/start").route(web::get().to(oauth::start)))
+        .service(web::resource("/oauth/callback").route(web::get().to(oauth::callback)))
+        .configure(lists::routes);
+}
+
+/// Headers every answer carries. No `X-Frame-Options`: the app lives in the portal's frame, which each
+/// page's CSP `frame-ancestors` allows.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer"))
 }

@@ -1,6 +1,8 @@
 //! The one integration-test binary: every module is a feature's story, told over real HTTP and real databases.
 
 mod client;
+mod front_door;
+mod harness;
 mod helpers;
 mod sandbox;
 mod serve;

@@ -35,6 +35,8 @@ pub fn settings_for(database: DatabaseUrl) -> Settings {
         keys: keyring(),
         oauth_server: "http://127.0.0.1:9".parse().unwrap(),
         allow_insecure_portals: true,
+        rate_limit: b24_calllist::bitrix::RateLimit::STANDARD,
+        rest_log_retention_days: 7,
     }
 }
 

@@ -76,27 +76,31 @@ pub fn parse_app_info(result: &Value) -> AppInfo {
     }
 }
 
+pub fn parse_user(r: &Value) -> Result<CurrentUser, BitrixError> {
+    Ok(CurrentUser {
+        id: user_id("user.current", r)?,
+        name: text(r, "NAME"),
+        last_name: text(r, "LAST_NAME"),
+        email: text(r, "EMAIL"),
+    })
+}
+
+pub fn parse_profile(r: &Value) -> Result<Profile, BitrixError> {
+    Ok(Profile {
+        id: user_id("profile", r)?,
+        admin: matches!(r.get("ADMIN"), Some(Value::Bool(true))),
+        name: text(r, "NAME"),
+        last_name: text(r, "LAST_NAME"),
+    })
+}
+
 impl<S: TokenStore> Caller<'_, S> {
     pub async fn user_current(&self) -> Result<CurrentUser, BitrixError> {
-        let env = self.call("user.current", json!({})).await?;
-        let r = &env.result;
-        Ok(CurrentUser {
-            id: user_id("user.current", r)?,
-            name: text(r, "NAME"),
-            last_name: text(r, "LAST_NAME"),
-            email: text(r, "EMAIL"),
-        })
+        parse_user(&self.call("user.current", json!({})).await?.result)
     }
 
     pub async fn profile(&self) -> Result<Profile, BitrixError> {
-        let env = self.call("profile", json!({})).await?;
-        let r = &env.result;
-        Ok(Profile {
-            id: user_id("profile", r)?,
-            admin: matches!(r.get("ADMIN"), Some(Value::Bool(true))),
-            name: text(r, "NAME"),
-            last_name: text(r, "LAST_NAME"),
-        })
+        parse_profile(&self.call("profile", json!({})).await?.result)
     }
 
     pub async fn app_info(&self) -> Result<AppInfo, BitrixError> {

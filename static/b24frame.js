@@ -1,0 +1,2 @@
+/* Frame protocol client. */
+window.B24Frame = window.B24Frame || {};
