@@ -80,7 +80,10 @@
   function send(command, params, answer, timeout) {
     if (!inFrame) { return Promise.resolve(null); }
     if (!answer) {
-      window.parent.postMessage(encode(command, params, null), parentOrigin);
+      // With params, a callback goes along all the same (never registered, so any answer is dropped): the
+      // portal takes the second-last part as the callback, and params may hold colons of their own.
+      var hasParams = params !== undefined && params !== null;
+      window.parent.postMessage(encode(command, params, hasParams ? nextCallback() : null), parentOrigin);
       return Promise.resolve(null);
     }
     return new Promise(function (resolve) {
