@@ -77,6 +77,16 @@ impl Database {
         Ok(Database { pool, engine: Engine::Postgres })
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT, without
+    /// waiting, if another connection wrote in between.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }

@@ -88,7 +88,7 @@ impl Store {
         let refresh = self.seal(Field::RefreshToken, id, &install.tokens.refresh_token);
         let app_token = install.application_token.as_ref().map(|t| self.seal(Field::ApplicationToken, id, t));
         let at = now();
-        let mut tx = self.database().pool().begin().await?;
+        let mut tx = self.database().begin_write().await?;
         let previous: Option<String> = sqlx::query_scalar("SELECT status FROM portals WHERE member_id = $1")
             .bind(id.as_str())
             .fetch_optional(&mut *tx)
@@ -216,7 +216,7 @@ impl Store {
         reason: &str,
     ) -> Result<bool, StoreError> {
         let at = now();
-        let mut tx = self.database().pool().begin().await?;
+        let mut tx = self.database().begin_write().await?;
         let previous: Option<String> = sqlx::query_scalar("SELECT status FROM portals WHERE member_id = $1")
             .bind(member_id.as_str())
             .fetch_optional(&mut *tx)
@@ -254,7 +254,7 @@ impl Store {
             return self.forget(member_id).await;
         }
         let at = now();
-        let mut tx = self.database().pool().begin().await?;
+        let mut tx = self.database().begin_write().await?;
         let previous: Option<String> = sqlx::query_scalar("SELECT status FROM portals WHERE member_id = $1")
             .bind(member_id.as_str())
             .fetch_optional(&mut *tx)
@@ -281,7 +281,7 @@ impl Store {
 
     /// Removes the portal and everything kept about it. False if it was unknown.
     pub async fn forget(&self, member_id: &MemberId) -> Result<bool, StoreError> {
-        let mut tx = self.database().pool().begin().await?;
+        let mut tx = self.database().begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM rest_log WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM audit_log WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;

@@ -102,7 +102,7 @@ impl Store {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut tx = self.database().pool().begin().await?;
+        let mut tx = self.database().begin_write().await?;
         for c in calls {
             sqlx::query(
                 "INSERT INTO rest_log (member_id, user_id, method, params, http_status, error, duration_ms, at) \

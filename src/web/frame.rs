@@ -75,11 +75,16 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
         Ok(v) => v,
         Err(e) => return refused(&e, lang, &framing),
     };
-    if let Some(moved) = caller.moved_to() {
-        let _ = state.store.set_client_endpoint(&portal.member_id, &moved).await;
+    if let Some(moved) = caller.moved_to()
+        && let Err(e) = state.store.set_client_endpoint(&portal.member_id, &moved).await
+    {
+        tracing::warn!(error = %e, "cannot keep the portal's new address");
     }
-    if portal.status == PortalStatus::Installing {
-        let _ = state.store.set_status(&portal.member_id, PortalStatus::Active, "opened after the install").await;
+    if portal.status == PortalStatus::Installing
+        && let Err(e) =
+            state.store.set_status(&portal.member_id, PortalStatus::Active, "opened after the install").await
+    {
+        tracing::warn!(error = %e, "cannot mark the portal active");
     }
     let now = chrono::Utc::now().timestamp();
     let new = NewSession {
