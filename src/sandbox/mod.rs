@@ -562,6 +562,21 @@ impl Sandbox {
         lifecycle::post_form(&self.inner, &form, "launch").await
     }
 
+    /// Every token this sandbox ever issued, dead or alive (access, refresh, application): for tests that
+    /// search logs and databases for secrets.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let st = self.lock();
+        let mut all: Vec<String> = st.access.keys().cloned().collect();
+        for (refresh, r) in &st.refresh {
+            all.push(refresh.clone());
+            all.push(r.access_token.clone());
+        }
+        all.push(st.app.application_token.clone());
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// Marks the install finished, as the portal does when its page receives `setInstallFinish`.
     pub fn finish_install(&self) {
         let mut st = self.lock();

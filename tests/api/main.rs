@@ -5,5 +5,6 @@ mod front_door;
 mod harness;
 mod helpers;
 mod sandbox;
+mod secrets_in_logs;
 mod serve;
 mod store;
