@@ -7,6 +7,7 @@
 pub mod bitrix;
 pub mod cli;
 pub mod domain;
+pub mod editor;
 pub mod keys;
 pub mod sandbox;
 pub mod settings;

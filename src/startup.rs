@@ -13,6 +13,10 @@ use crate::settings::Settings;
 use crate::store::{RestLogWriter, Store, StoreError, spawn_rest_log};
 use crate::web::signing::Signer;
 
+/// The largest form the app's own pages post (a replace of a big list carries every ID). Forms the
+/// portal posts are held to a much smaller limit by their parsers.
+const MAX_PAGE_FORM_BYTES: usize = 2 * 1024 * 1024;
+
 /// What every handler can reach.
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -20,6 +24,30 @@ pub struct AppState {
     pub bitrix: Arc<Bitrix<Store>>,
     pub signer: Signer,
     pub rest_log: Arc<RestLogWriter>,
+    /// Sizes of lists seen lately, so the overview can show more than "50+" and a list's first read
+    /// fetches about the right number of pages.
+    pub list_sizes: ListSizes,
+}
+
+/// Last seen member counts per portal and list. A hint only: each instance keeps its own.
+#[derive(Default)]
+pub struct ListSizes(std::sync::Mutex<std::collections::HashMap<(String, u64), u64>>);
+
+impl ListSizes {
+    const MAX_ENTRIES: usize = 100_000;
+
+    pub fn get(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> Option<u64> {
+        self.0.lock().ok()?.get(&(portal.to_string(), list.get())).copied()
+    }
+
+    pub fn set(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, size: u64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert((portal.to_string(), list.get()), size);
+        }
+    }
 }
 
 /// A bound, not yet running, server.
@@ -68,8 +96,8 @@ impl Application {
                 .wrap(crate::web::security_headers())
                 .wrap(TracingLogger::<crate::web::log_span::PathOnly>::new())
                 .app_data(shared.clone())
-                .app_data(web::FormConfig::default().limit(crate::bitrix::incoming::MAX_FORM_BYTES))
-                .app_data(web::PayloadConfig::new(crate::bitrix::incoming::MAX_FORM_BYTES))
+                .app_data(web::FormConfig::default().limit(MAX_PAGE_FORM_BYTES))
+                .app_data(web::PayloadConfig::new(MAX_PAGE_FORM_BYTES))
                 .configure(crate::web::routes)
         })
         .listen(listener)
@@ -98,7 +126,7 @@ impl Application {
         )?;
         let bitrix = Arc::new(Bitrix { rest, tokens: TokenManager::new(store.clone(), oauth) });
         let signer = Signer::new(&settings.keys);
-        Ok(AppState { settings: Arc::new(settings), store, bitrix, signer, rest_log })
+        Ok(AppState { settings: Arc::new(settings), store, bitrix, signer, rest_log, list_sizes: ListSizes::default() })
     }
 
     pub fn port(&self) -> u16 {

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod install;
 pub mod lists;
 pub mod log_span;
+pub mod messages;
 pub mod oauth;
 pub mod page;
 pub mod session;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{array, bad, field_u64, opt_u64, text};
-use crate::bitrix::batch::Command;
+use crate::bitrix::batch::{BatchOutcome, Command, MAX_COMMANDS};
 use crate::bitrix::error::BitrixError;
 use crate::bitrix::rest::Caller;
 use crate::bitrix::tokens::TokenStore;
@@ -177,14 +177,39 @@ impl<S: TokenStore> Caller<'_, S> {
     /// `EMPTY_PAGES_AT_END` empty pages in a row. Pages are fetched 50 to a batch; `expected` (a size seen
     /// before) sizes the first batch so that small lists cost one request.
     pub async fn calllist_members(&self, list: ListId, expected: Option<u64>) -> Result<Vec<Member>, BitrixError> {
+        self.calllist_members_with(list, expected, Vec::new()).await.map(|(members, _)| members)
+    }
+
+    /// [`Caller::calllist_members`], with `extra` commands riding in the first batch (their outcomes are
+    /// returned), so reading a list and what goes with it costs one request.
+    pub async fn calllist_members_with(
+        &self,
+        list: ListId,
+        expected: Option<u64>,
+        extra: Vec<Command>,
+    ) -> Result<(Vec<Member>, BatchOutcome), BitrixError> {
+        let room = MAX_COMMANDS as u64 - extra.len() as u64;
+        let mut batch_pages = expected.map(|n| n / 50 + 1 + EMPTY_PAGES_AT_END).unwrap_or(room).clamp(1, room.max(1));
+        let mut first = Some(extra);
+        let mut extras = BatchOutcome::default();
         let mut members = Vec::new();
         let mut next_page = 0u64;
         let mut empty_run = 0u64;
-        let mut batch_pages = expected.map(|n| n / 50 + 1 + EMPTY_PAGES_AT_END).unwrap_or(50).clamp(1, 50);
         loop {
-            let commands = member_pages(list, next_page, batch_pages);
+            let pages = member_pages(list, next_page, batch_pages);
+            let mut commands = first.take().unwrap_or_default();
+            let extra_keys: Vec<String> = commands.iter().map(|c| c.key.clone()).collect();
+            commands.extend(pages.iter().cloned());
             let mut out = self.batch_once(&commands, false).await?;
-            for c in &commands {
+            for key in extra_keys {
+                if let Some(v) = out.results.remove(&key) {
+                    extras.results.insert(key, v);
+                } else if let Some(e) = out.errors.remove(&key) {
+                    extras.errors.insert(key, e);
+                }
+            }
+            extras.requests += out.requests;
+            for c in &pages {
                 match out.take(&c.key) {
                     Ok(rows) => {
                         let page = parse_members("crm.calllist.items.get", rows)?;
@@ -197,9 +222,9 @@ impl<S: TokenStore> Caller<'_, S> {
             }
             next_page += batch_pages;
             if empty_run >= EMPTY_PAGES_AT_END {
-                return Ok(members);
+                return Ok((members, extras));
             }
-            batch_pages = 50;
+            batch_pages = MAX_COMMANDS as u64;
         }
     }
 

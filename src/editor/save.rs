@@ -1,0 +1,249 @@
+//! Planning and saving a change. The manager states an intent; the plan is the complete new membership
+//! computed against the list as it is now, with IDs Bitrix24 would refuse taken out beforehand. Saving
+//! re-reads the list, refuses if it changed since the preview, and sends the update together with the read
+//! of what Bitrix24 kept, in one batch.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use super::fingerprint;
+use crate::bitrix::batch::Command;
+use crate::bitrix::methods::calllist::{CallList, CallStatus, FormChoice, Member, NewList, Update, parse_list, parse_statuses};
+use crate::bitrix::methods::crm::{Webform, lookup_commands, parse_lookup, parse_webforms};
+use crate::bitrix::{BitrixError, Caller, TokenStore};
+use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
+
+/// What the manager wants done with the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormIntent {
+    /// Whatever form the list has when the change is saved.
+    Keep,
+    Set(WebformId),
+    Clear,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub change: Change,
+    pub form: FormIntent,
+}
+
+/// The change as it would be made now.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub list: CallList,
+    pub plan: Plan,
+    pub form_before: Option<WebformId>,
+    pub form_after: Option<WebformId>,
+    /// Requested IDs that are not among the contacts or companies of the list's type the manager can see
+    /// (they do not exist, are of the other type, or are hidden): left out, since Bitrix24 refuses unknown
+    /// IDs and silently drops hidden ones.
+    pub skipped: Vec<EntityId>,
+    /// IDs asked to be removed that are not members.
+    pub not_members: Vec<EntityId>,
+    pub names: HashMap<EntityId, String>,
+    pub forms: Vec<Webform>,
+    pub statuses: Vec<CallStatus>,
+    pub members: Vec<Member>,
+    pub fingerprint: String,
+    pub requests: u32,
+}
+
+#[derive(Debug)]
+pub enum SaveError {
+    Bitrix(BitrixError),
+    /// Bitrix24 cannot empty a call list.
+    WouldEmpty,
+    NothingToDo,
+    /// The chosen form is not among the portal's forms.
+    UnknownForm(WebformId),
+    /// Someone changed the list since the preview: here is the change as it would be made now.
+    Conflict(Box<Preview>),
+}
+
+impl From<BitrixError> for SaveError {
+    fn from(e: BitrixError) -> Self {
+        SaveError::Bitrix(e)
+    }
+}
+
+/// What a save did, as Bitrix24 reports it afterwards.
+#[derive(Debug, Clone)]
+pub struct SaveOutcome {
+    pub list: CallList,
+    pub added: Vec<EntityId>,
+    pub removed: Vec<EntityId>,
+    /// Members the update asked for that Bitrix24 did not keep (it drops those the user may not read).
+    pub dropped: Vec<EntityId>,
+    pub form_before: Option<WebformId>,
+    pub form_after: Option<WebformId>,
+    pub members: Vec<Member>,
+    pub statuses: Vec<CallStatus>,
+    pub names: HashMap<EntityId, String>,
+    pub requests: u32,
+}
+
+fn requested(change: &Change) -> &[EntityId] {
+    match change {
+        Change::Add(ids) | Change::Remove(ids) | Change::Replace(ids) => ids,
+    }
+}
+
+/// Reads the list and what planning needs (forms, statuses, the requested IDs) in one batch, and plans.
+async fn plan_now<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    list_id: ListId,
+    entity_hint: EntityType,
+    intent: &Intent,
+    expected: Option<u64>,
+) -> Result<Preview, SaveError> {
+    let before = caller.requests_sent();
+    let ids = requested(&intent.change);
+    let mut extra = vec![
+        Command::new("list", "crm.calllist.get", json!({ "ID": list_id.get() })),
+        Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
+        Command::new("statuses", "crm.calllist.statuslist", json!({})),
+    ];
+    let lookups = lookup_commands(entity_hint, ids, "q");
+    extra.extend(lookups.iter().cloned());
+    if extra.len() > 40 {
+        // A very large selection is looked up in batches of its own.
+        extra.truncate(3);
+    }
+    let looked_up_inline = extra.len() > 3;
+    let (members, mut out) = caller.calllist_members_with(list_id, expected, extra).await?;
+    let list = parse_list("crm.calllist.get", &out.take("list")?)?;
+    let forms = parse_webforms(out.take("forms")?)?;
+    let statuses = parse_statuses("crm.calllist.statuslist", out.take("statuses")?)?;
+    let mut names = HashMap::new();
+    if looked_up_inline && list.entity_type == entity_hint {
+        for c in &lookups {
+            for item in parse_lookup(entity_hint, out.take(&c.key)?)? {
+                names.insert(item.id, item.name);
+            }
+        }
+    } else {
+        for (id, item) in super::resolve_names(caller, list.entity_type, ids).await? {
+            names.insert(id, item.name);
+        }
+    }
+    let current: Vec<EntityId> = members.iter().map(|m| m.id).collect();
+    let current_set: HashSet<EntityId> = current.iter().copied().collect();
+    let (change, skipped, not_members) = match &intent.change {
+        Change::Add(ids) | Change::Replace(ids) => {
+            let (ok, skipped): (Vec<EntityId>, Vec<EntityId>) = ids.iter().partition(|id| names.contains_key(id));
+            // Members already in the list stay valid even when a lookup misses them.
+            let skipped: Vec<EntityId> = skipped.into_iter().filter(|id| !current_set.contains(id)).collect();
+            let ok: Vec<EntityId> =
+                ids.iter().copied().filter(|id| ok.contains(id) || current_set.contains(id)).collect();
+            let change = if matches!(intent.change, Change::Add(_)) { Change::Add(ok) } else { Change::Replace(ok) };
+            (change, skipped, Vec::new())
+        }
+        Change::Remove(ids) => {
+            let not_members = ids.iter().copied().filter(|id| !current_set.contains(id)).collect();
+            (Change::Remove(ids.clone()), Vec::new(), not_members)
+        }
+    };
+    let plan = membership::plan(&current, &change).map_err(|_| SaveError::WouldEmpty)?;
+    let form_after = match intent.form {
+        FormIntent::Keep => list.webform,
+        FormIntent::Clear => None,
+        FormIntent::Set(id) if forms.iter().any(|f| f.id == id) => Some(id),
+        FormIntent::Set(id) => return Err(SaveError::UnknownForm(id)),
+    };
+    for m in &members {
+        names.entry(m.id).or_default();
+    }
+    Ok(Preview {
+        fingerprint: fingerprint(&current, list.webform),
+        form_before: list.webform,
+        form_after,
+        list,
+        plan,
+        skipped,
+        not_members,
+        names,
+        forms,
+        statuses,
+        members,
+        requests: caller.requests_sent() - before,
+    })
+}
+
+/// The change as it would be made now; nothing is written.
+pub async fn preview<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    list_id: ListId,
+    entity_hint: EntityType,
+    intent: &Intent,
+    expected: Option<u64>,
+) -> Result<Preview, SaveError> {
+    let p = plan_now(caller, list_id, entity_hint, intent, expected).await?;
+    if !p.plan.changes_members() && p.form_after == p.form_before {
+        return Err(SaveError::NothingToDo);
+    }
+    Ok(p)
+}
+
+/// Saves the change previewed as `base`: refuses if the list changed since; otherwise one batch sends the
+/// complete update (with the intended form, always) and reads back what Bitrix24 kept.
+pub async fn save<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    list_id: ListId,
+    entity_hint: EntityType,
+    intent: &Intent,
+    base: &str,
+    expected: Option<u64>,
+) -> Result<SaveOutcome, SaveError> {
+    let before = caller.requests_sent();
+    let p = plan_now(caller, list_id, entity_hint, intent, expected).await?;
+    if p.fingerprint != base {
+        return Err(SaveError::Conflict(Box::new(p)));
+    }
+    if !p.plan.changes_members() && p.form_after == p.form_before {
+        return Err(SaveError::NothingToDo);
+    }
+    let update = Update {
+        list: list_id,
+        entity_type: p.list.entity_type,
+        members: p.plan.membership.clone(),
+        form: FormChoice::from_current(p.form_after),
+    };
+    let extra = vec![
+        Command::new("update", "crm.calllist.update", update.params()),
+        Command::new("after", "crm.calllist.get", json!({ "ID": list_id.get() })),
+    ];
+    let (after, mut out) =
+        caller.calllist_members_with(list_id, Some(p.plan.membership.len() as u64), extra).await?;
+    out.take("update")?;
+    let list = parse_list("crm.calllist.get", &out.take("after")?)?;
+    let kept: HashSet<EntityId> = after.iter().map(|m| m.id).collect();
+    let dropped: Vec<EntityId> = p.plan.membership.ids().iter().copied().filter(|id| !kept.contains(id)).collect();
+    Ok(SaveOutcome {
+        added: p.plan.added.iter().copied().filter(|id| kept.contains(id)).collect(),
+        removed: p.plan.removed.clone(),
+        dropped,
+        form_before: p.form_before,
+        form_after: list.webform,
+        list,
+        members: after,
+        statuses: p.statuses,
+        names: p.names,
+        requests: caller.requests_sent() - before,
+    })
+}
+
+/// Creates a call list with a first selection; IDs the manager cannot see are left out beforehand.
+pub async fn create_list<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    entity_type: EntityType,
+    ids: &[EntityId],
+    webform: Option<WebformId>,
+) -> Result<(ListId, Vec<EntityId>), SaveError> {
+    let found = super::resolve_names(caller, entity_type, ids).await?;
+    let (ok, skipped): (Vec<EntityId>, Vec<EntityId>) = ids.iter().partition(|id| found.contains_key(id));
+    let members = Membership::new(ok).map_err(|_| SaveError::WouldEmpty)?;
+    let id = caller.calllist_add(&NewList { entity_type, members, webform }).await?;
+    Ok((id, skipped))
+}

@@ -1,0 +1,264 @@
+//! Messages with values in them, and what each Bitrix24 failure means for the manager, in their language.
+//! A manager never sees a bare error code: the code is kept only as a detail for support.
+
+use crate::bitrix::{BitrixError, ErrorCode};
+use crate::domain::{EntityId, EntityType, Lang};
+
+fn ids(list: &[EntityId]) -> String {
+    const SHOWN: usize = 20;
+    let mut s: Vec<String> = list.iter().take(SHOWN).map(|i| i.to_string()).collect();
+    if list.len() > SHOWN {
+        s.push("…".into());
+    }
+    s.join(", ")
+}
+
+fn kind(lang: Lang, entity: EntityType) -> &'static str {
+    match (lang, entity) {
+        (Lang::En, EntityType::Contact) => "contacts",
+        (Lang::En, EntityType::Company) => "companies",
+        (Lang::Ru, EntityType::Contact) => "контактов",
+        (Lang::Ru, EntityType::Company) => "компаний",
+    }
+}
+
+pub fn will_add(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::En => format!("{n} will be added"),
+        Lang::Ru => format!("Будет добавлено: {n}"),
+    }
+}
+
+pub fn will_remove(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::En => format!("{n} will be removed"),
+        Lang::Ru => format!("Будет удалено: {n}"),
+    }
+}
+
+pub fn members_after(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::En => format!("The list will have {n} members."),
+        Lang::Ru => format!("В списке будет участников: {n}."),
+    }
+}
+
+pub fn skipped(lang: Lang, entity: EntityType, list: &[EntityId]) -> String {
+    match lang {
+        Lang::En => format!(
+            "{} not added: not found among the {} you can see (they do not exist, are of the other type, or are hidden from you): {}",
+            list.len(),
+            kind(lang, entity),
+            ids(list)
+        ),
+        Lang::Ru => format!(
+            "Не добавлено: {} — нет среди {}, которые вы видите (их нет, они другого типа или скрыты от вас): {}",
+            list.len(),
+            kind(lang, entity),
+            ids(list)
+        ),
+    }
+}
+
+pub fn not_members(lang: Lang, list: &[EntityId]) -> String {
+    match lang {
+        Lang::En => format!("{} were not in the list: {}", list.len(), ids(list)),
+        Lang::Ru => format!("Не были в списке: {} — {}", list.len(), ids(list)),
+    }
+}
+
+pub fn saved_summary(lang: Lang, added: usize, removed: usize, total: usize) -> String {
+    match lang {
+        Lang::En => format!("{added} added, {removed} removed; the list now has {total} members you can see."),
+        Lang::Ru => format!("Добавлено: {added}, удалено: {removed}. Сейчас в списке видимых вам участников: {total}."),
+    }
+}
+
+pub fn dropped(lang: Lang, list: &[EntityId]) -> String {
+    match lang {
+        Lang::En => format!(
+            "Bitrix24 did not keep {}: you may not read them in the CRM, so it dropped them without an error: {}",
+            list.len(),
+            ids(list)
+        ),
+        Lang::Ru => format!(
+            "Битрикс24 не сохранил участников: {} — у вас нет прав на их просмотр в CRM, поэтому они отброшены без ошибки: {}",
+            list.len(),
+            ids(list)
+        ),
+    }
+}
+
+pub fn created(lang: Lang, id: u64) -> String {
+    match lang {
+        Lang::En => format!("Call list #{id} was created."),
+        Lang::Ru => format!("Список обзвона №{id} создан."),
+    }
+}
+
+pub fn all_matching(lang: Lang, total: u64, cap: usize) -> String {
+    match lang {
+        Lang::En => format!("All that match: {total} (at most {cap} at a time)"),
+        Lang::Ru => format!("Все найденные: {total} (не более {cap} за раз)"),
+    }
+}
+
+pub fn bad_ids(lang: Lang, bad: &[String]) -> String {
+    let shown = bad.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    match lang {
+        Lang::En => format!("These are not IDs (positive whole numbers expected): {shown}"),
+        Lang::Ru => format!("Это не ID (нужны целые положительные числа): {shown}"),
+    }
+}
+
+pub fn too_many(lang: Lang, cap: usize) -> String {
+    match lang {
+        Lang::En => format!("More than {cap} were chosen at once. Narrow the search or save in parts."),
+        Lang::Ru => format!("Выбрано больше {cap} за раз. Уточните поиск или сохраните частями."),
+    }
+}
+
+pub fn bitrix_not_a_list(lang: Lang) -> String {
+    match lang {
+        Lang::En => "There is no such call list.".into(),
+        Lang::Ru => "Такого списка обзвона нет.".into(),
+    }
+}
+
+pub fn no_selection(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Choose at least one contact or company, or another form.",
+        Lang::Ru => "Выберите хотя бы один контакт или компанию либо другую форму.",
+    }
+}
+
+/// What a Bitrix24 failure means, for the manager.
+pub fn bitrix(lang: Lang, e: &BitrixError) -> String {
+    let en = lang == Lang::En;
+    let pick = |en_text: &str, ru_text: &str| if en { en_text.to_owned() } else { ru_text.to_owned() };
+    let description = e.api().map(|a| a.description.clone()).unwrap_or_default();
+    match e {
+        BitrixError::Api(a) => match &a.code {
+            ErrorCode::Argument => pick(
+                "Bitrix24 says the request lacked a required field. Nothing was changed.",
+                "Битрикс24 сообщил, что в запросе не хватает обязательного поля. Ничего не изменено.",
+            ),
+            ErrorCode::EntityTypeError if description.starts_with("Discrepancy") => pick(
+                "The chosen entries are of a different type than the call list (contacts versus companies). Nothing was changed.",
+                "Выбранные записи другого типа, чем список обзвона (контакты или компании). Ничего не изменено.",
+            ),
+            ErrorCode::EntityTypeError => pick(
+                "Bitrix24 did not accept the type of the list. Only contacts and companies can be called. Nothing was changed.",
+                "Битрикс24 не принял тип списка. Обзванивать можно только контакты и компании. Ничего не изменено.",
+            ),
+            ErrorCode::EntitiesError if description.contains("not array") => pick(
+                "Bitrix24 did not receive the list of members. Nothing was changed.",
+                "Битрикс24 не получил список участников. Ничего не изменено.",
+            ),
+            ErrorCode::EntitiesError | ErrorCode::EntityError => pick(
+                "Some chosen contacts or companies no longer exist in the CRM (deleted meanwhile?). Nothing was changed: review the change again.",
+                "Некоторых выбранных контактов или компаний больше нет в CRM (удалены?). Ничего не изменено: проверьте изменение ещё раз.",
+            ),
+            ErrorCode::ListIdError => pick(
+                "This call list does not exist, or you may not see it.",
+                "Такого списка обзвона нет, или у вас нет к нему доступа.",
+            ),
+            ErrorCode::WebformError => pick(
+                "The web form no longer exists in Bitrix24. Choose another form or clear it. Nothing was changed.",
+                "Этой CRM-формы больше нет в Битрикс24. Выберите другую или уберите форму. Ничего не изменено.",
+            ),
+            ErrorCode::AccessError if description.contains("participants") => pick(
+                "You may not see the members of this call list.",
+                "У вас нет доступа к участникам этого списка обзвона.",
+            ),
+            ErrorCode::AccessError => pick(
+                "You may not read these contacts or companies in the CRM, so you cannot change this call list. Ask your administrator for access.",
+                "У вас нет прав на просмотр этих контактов или компаний в CRM, поэтому изменить список нельзя. Попросите доступ у администратора.",
+            ),
+            ErrorCode::StatusError => pick("Bitrix24 does not know this call status.", "Битрикс24 не знает такого статуса звонка."),
+            ErrorCode::InsufficientScope => pick(
+                "The app lacks the CRM permission on this portal. Ask the administrator to reinstall it.",
+                "У приложения нет доступа к CRM на этом портале. Попросите администратора переустановить его.",
+            ),
+            c if c.is_auth() => pick(
+                "Your Bitrix24 sign-in has expired. Open the app again from the menu.",
+                "Срок вашего входа в Битрикс24 истёк. Откройте приложение заново из меню.",
+            ),
+            c if c.is_limit() => pick(
+                "Bitrix24 is limiting requests right now. Nothing was changed; try again in a minute.",
+                "Битрикс24 сейчас ограничивает запросы. Ничего не изменено; повторите через минуту.",
+            ),
+            _ => {
+                if en {
+                    format!("Bitrix24 refused the request: {} ({}). Nothing was changed.", a.raw_code, a.description)
+                } else {
+                    format!("Битрикс24 отклонил запрос: {} ({}). Ничего не изменено.", a.raw_code, a.description)
+                }
+            }
+        },
+        BitrixError::NeedsReauthorisation { .. } => pick(
+            "Your Bitrix24 sign-in has expired. Open the app again from the menu.",
+            "Срок вашего входа в Битрикс24 истёк. Откройте приложение заново из меню.",
+        ),
+        BitrixError::Ambiguous { .. } => pick(
+            "Bitrix24 did not answer, so we cannot tell whether it created the list. Check the call lists before trying again.",
+            "Битрикс24 не ответил, поэтому неизвестно, создан ли список. Проверьте списки обзвона, прежде чем повторять.",
+        ),
+        BitrixError::BudgetExhausted { last, .. } if last.contains("LIMIT") => pick(
+            "Bitrix24 is limiting requests right now. Nothing was changed; try again in a minute.",
+            "Битрикс24 сейчас ограничивает запросы. Ничего не изменено; повторите через минуту.",
+        ),
+        BitrixError::Transport { .. } | BitrixError::Timeout { .. } | BitrixError::BudgetExhausted { .. } => pick(
+            "Bitrix24 is not answering right now. Reload the list to see whether the change was saved, then try again.",
+            "Битрикс24 сейчас не отвечает. Обновите список, чтобы проверить, сохранилось ли изменение, и повторите.",
+        ),
+        _ => pick(
+            "Bitrix24 answered in a way the app does not understand. Nothing was changed.",
+            "Битрикс24 ответил непонятным для приложения образом. Ничего не изменено.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bitrix::ApiError;
+
+    fn api(code: &str, description: &str) -> BitrixError {
+        BitrixError::Api(ApiError {
+            code: ErrorCode::parse(code),
+            raw_code: code.into(),
+            description: description.into(),
+            http_status: 400,
+            method: "crm.calllist.update".into(),
+        })
+    }
+
+    /// Every row of the reference's `crm.calllist.update` table (section 1.1) reads as a sentence in both
+    /// languages, without the bare code.
+    #[test]
+    fn every_documented_error_is_explained_in_both_languages() {
+        let table = [
+            ("ERROR_ARGUMENT", "LIST_ID is not found"),
+            ("ENTITY_TYPE_ERROR", "EntityType is incorrect"),
+            ("ENTITIES_ERROR", "Entities is not array"),
+            ("ENTITIES_ERROR", "Incorrect entities id"),
+            ("LIST_ID_ERROR", "Incorrect list id or access denied"),
+            ("ENTITY_TYPE_ERROR", "Discrepancy between the type of call participants and incoming type"),
+            ("WEBFORM_ERROR", "Incorrect webform id"),
+            ("ACCESS_ERROR", "Access Denied"),
+            ("QUERY_LIMIT_EXCEEDED", "Too many requests"),
+            ("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."),
+            ("expired_token", "The access token provided has expired"),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for (code, description) in table {
+            for lang in [Lang::En, Lang::Ru] {
+                let text = bitrix(lang, &api(code, description));
+                assert!(!text.contains(code), "{code} shown bare: {text}");
+                assert!(text.len() > 20);
+                assert!(seen.insert(text.clone()) || code.ends_with("LIMIT_EXCEEDED") || code.ends_with("TIME_LIMIT"), "{code}/{description}: {text}");
+            }
+        }
+    }
+}
