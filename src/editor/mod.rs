@@ -7,7 +7,7 @@
 mod read;
 mod save;
 
-pub use read::{Overview, ListSummary, ListView, overview, open_list, resolve_names, search};
+pub use read::{ListSummary, ListView, Overview, open_list, overview, resolve_names, search};
 pub use save::{FormIntent, Intent, Preview, SaveError, SaveOutcome, create_list, preview, save};
 
 use sha2::{Digest, Sha256};

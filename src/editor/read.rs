@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::bitrix::batch::Command;
-use crate::bitrix::methods::calllist::{
-    CallList, CallStatus, Member, parse_list, parse_members, parse_statuses,
+use crate::bitrix::methods::calllist::{CallList, CallStatus, Member, parse_list, parse_members, parse_statuses};
+use crate::bitrix::methods::crm::{
+    CrmItem, ItemPage, Webform, lookup_commands, parse_lookup, parse_webforms, search_filter,
 };
-use crate::bitrix::methods::crm::{CrmItem, ItemPage, Webform, lookup_commands, parse_lookup, parse_webforms, search_filter};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{EntityId, EntityType, ListId};
 
@@ -49,7 +49,9 @@ pub async fn overview<S: TokenStore>(
     let mut requests = out.requests;
     let firsts: Vec<Command> = lists
         .iter()
-        .map(|l| Command::new(format!("l{}", l.id), "crm.calllist.items.get", json!({ "LIST_ID": l.id.get(), "start": 0 })))
+        .map(|l| {
+            Command::new(format!("l{}", l.id), "crm.calllist.items.get", json!({ "LIST_ID": l.id.get(), "start": 0 }))
+        })
         .collect();
     let mut sizes = caller.batch_once(&firsts, false).await?;
     requests += sizes.requests;

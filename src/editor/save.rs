@@ -9,7 +9,9 @@ use serde_json::json;
 
 use super::fingerprint;
 use crate::bitrix::batch::Command;
-use crate::bitrix::methods::calllist::{CallList, CallStatus, FormChoice, Member, NewList, Update, parse_list, parse_statuses};
+use crate::bitrix::methods::calllist::{
+    CallList, CallStatus, FormChoice, Member, NewList, Update, parse_list, parse_statuses,
+};
 use crate::bitrix::methods::crm::{Webform, lookup_commands, parse_lookup, parse_webforms};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
@@ -80,8 +82,22 @@ pub struct SaveOutcome {
     pub form_after: Option<WebformId>,
     pub members: Vec<Member>,
     pub statuses: Vec<CallStatus>,
+    pub forms: Vec<Webform>,
     pub names: HashMap<EntityId, String>,
     pub requests: u32,
+}
+
+impl SaveOutcome {
+    /// The list as it stands after the save, as its page shows it (no need to read it again).
+    pub fn view(&self) -> super::ListView {
+        super::ListView {
+            list: self.list.clone(),
+            members: self.members.clone(),
+            statuses: self.statuses.clone(),
+            forms: self.forms.clone(),
+            requests: 0,
+        }
+    }
 }
 
 fn requested(change: &Change) -> &[EntityId] {
@@ -214,8 +230,7 @@ pub async fn save<S: TokenStore>(
         Command::new("update", "crm.calllist.update", update.params()),
         Command::new("after", "crm.calllist.get", json!({ "ID": list_id.get() })),
     ];
-    let (after, mut out) =
-        caller.calllist_members_with(list_id, Some(p.plan.membership.len() as u64), extra).await?;
+    let (after, mut out) = caller.calllist_members_with(list_id, Some(p.plan.membership.len() as u64), extra).await?;
     out.take("update")?;
     let list = parse_list("crm.calllist.get", &out.take("after")?)?;
     let kept: HashSet<EntityId> = after.iter().map(|m| m.id).collect();
@@ -229,6 +244,7 @@ pub async fn save<S: TokenStore>(
         list,
         members: after,
         statuses: p.statuses,
+        forms: p.forms,
         names: p.names,
         requests: caller.requests_sent() - before,
     })

@@ -69,7 +69,12 @@ fn form_name(t: &Texts, forms: &[Webform], id: Option<WebformId>) -> String {
     }
 }
 
-async fn session(state: &AppState, req: &HttpRequest, body: &[u8], changes: bool) -> Result<(Manager, Fields), HttpResponse> {
+async fn session(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+    changes: bool,
+) -> Result<(Manager, Fields), HttpResponse> {
     let fields = Fields::parse(body);
     let m = resolve(state, req, &fields, changes).await?;
     Ok((m, fields))
@@ -281,20 +286,29 @@ fn parse_change(fields: &Fields) -> ChangeForm {
     }
 }
 
-fn list_id(m: &Manager, raw: &str) -> Result<ListId, HttpResponse> {
-    raw.parse::<ListId>().map_err(|e| {
-        problem(StatusCode::BAD_REQUEST, m.lang(), &m.framing(), &messages::bitrix_not_a_list(m.lang()), Some(e.to_string()))
-    })
+fn not_a_list(m: &Manager, e: &crate::domain::BadId) -> HttpResponse {
+    problem(
+        StatusCode::BAD_REQUEST,
+        m.lang(),
+        &m.framing(),
+        &messages::bitrix_not_a_list(m.lang()),
+        Some(e.to_string()),
+    )
 }
 
-async fn list_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+async fn list_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let (m, fields) = match session(&state, &req, &body, false).await {
         Ok(v) => v,
         Err(page) => return page,
     };
-    let id = match list_id(&m, &path) {
+    let id = match path.parse::<ListId>() {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return not_a_list(&m, &e),
     };
     let change = parse_change(&fields);
     let go = fields.get("go").unwrap_or("view");
@@ -307,10 +321,18 @@ async fn list_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path
         _ => (fields.get("mpage").and_then(|p| p.parse().ok()).unwrap_or(0), 0),
     };
     let searching = go.starts_with("search") || (!change.q.is_empty() && go != "view");
-    editor_page(&state, &m, id, EditorInput { change: Some(change), mpage, searching, spage, notices: vec![] }).await
+    editor_page(
+        &state,
+        &m,
+        id,
+        EditorInput { view: None, change: Some(change), mpage, searching, spage, notices: vec![] },
+    )
+    .await
 }
 
 struct EditorInput {
+    /// The list when the caller has just read it (after a save), so it is not read again.
+    view: Option<editor::ListView>,
     change: Option<ChangeForm>,
     mpage: usize,
     searching: bool,
@@ -321,9 +343,12 @@ struct EditorInput {
 async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInput) -> HttpResponse {
     let t = texts(m.lang());
     let caller = m.caller(state);
-    let view = match editor::open_list(&caller, id, state.list_sizes.get(&m.portal.member_id, id)).await {
-        Ok(v) => v,
-        Err(e) => return bitrix_failure(m, &e),
+    let view = match input.view {
+        Some(v) => v,
+        None => match editor::open_list(&caller, id, state.list_sizes.get(&m.portal.member_id, id)).await {
+            Ok(v) => v,
+            Err(e) => return bitrix_failure(m, &e),
+        },
     };
     state.list_sizes.set(&m.portal.member_id, id, view.members.len() as u64);
     let entity = view.list.entity_type;
@@ -334,7 +359,14 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
     let mut notices = input.notices;
     let wanted_names: Vec<EntityId> = shown.iter().map(|m| m.id).collect();
     let (results, s_has_next, match_total) = if input.searching {
-        match editor::search(&caller, entity, change.as_ref().map(|c| c.q.as_str()).unwrap_or_default(), input.spage * 50).await {
+        match editor::search(
+            &caller,
+            entity,
+            change.as_ref().map(|c| c.q.as_str()).unwrap_or_default(),
+            input.spage * 50,
+        )
+        .await
+        {
             Ok(p) => (p.items, p.next.is_some(), p.total),
             Err(e) => {
                 notices.push(Notice::error(messages::bitrix(m.lang(), &e)));
@@ -353,10 +385,8 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
     };
     let member_set: std::collections::HashSet<EntityId> = view.members.iter().map(|m| m.id).collect();
     let picked: Vec<EntityId> = change.as_ref().map(|c| c.ids.clone()).unwrap_or_default();
-    let members = shown
-        .iter()
-        .map(|mem| member_row(mem, names.get(&mem.id), &view.statuses, picked.contains(&mem.id)))
-        .collect();
+    let members =
+        shown.iter().map(|mem| member_row(mem, names.get(&mem.id), &view.statuses, picked.contains(&mem.id))).collect();
     let results = results
         .iter()
         .map(|item| ResultRow {
@@ -415,7 +445,11 @@ fn member_row(mem: &Member, item: Option<&CrmItem>, statuses: &[CallStatus], che
     MemberRow {
         id: mem.id.get(),
         name: item.map(|i| i.name.clone()).unwrap_or_default(),
-        status: statuses.iter().find(|s| s.status_id == mem.status).map(|s| s.name.clone()).unwrap_or(mem.status.clone()),
+        status: statuses
+            .iter()
+            .find(|s| s.status_id == mem.status)
+            .map(|s| s.name.clone())
+            .unwrap_or(mem.status.clone()),
         phone: item.and_then(|i| i.phones.first().cloned()).unwrap_or_default(),
         checked,
     }
@@ -426,7 +460,8 @@ fn join_ids(ids: &[EntityId]) -> String {
 }
 
 async fn history(state: &AppState, m: &Manager, id: ListId) -> Vec<HistoryRow> {
-    let records: Vec<AuditRecord> = state.store.audit(&m.portal.member_id, Some(id.get() as i64), 10).await.unwrap_or_default();
+    let records: Vec<AuditRecord> =
+        state.store.audit(&m.portal.member_id, Some(id.get() as i64), 10).await.unwrap_or_default();
     records
         .into_iter()
         .map(|r| {
@@ -449,7 +484,9 @@ async fn history(state: &AppState, m: &Manager, id: ListId) -> Vec<HistoryRow> {
                 ),
             };
             HistoryRow {
-                at: chrono::DateTime::from_timestamp(r.at, 0).map(|t| t.format("%d.%m %H:%M").to_string()).unwrap_or_default(),
+                at: chrono::DateTime::from_timestamp(r.at, 0)
+                    .map(|t| t.format("%d.%m %H:%M").to_string())
+                    .unwrap_or_default(),
                 who: r.entry.user_name.clone(),
                 what,
                 outcome: r.entry.outcome.clone(),
@@ -547,7 +584,14 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
     let intent = match intent_of(state, m, entity, &change).await {
         Ok(i) => i,
         Err(n) => {
-            let input = EditorInput { change: Some(change), mpage: 0, searching: false, spage: 0, notices: vec![n] };
+            let input = EditorInput {
+                view: None,
+                change: Some(change),
+                mpage: 0,
+                searching: false,
+                spage: 0,
+                notices: vec![n],
+            };
             return editor_page(state, m, id, input).await;
         }
     };
@@ -556,7 +600,14 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
         Ok(p) => preview_page(m, &p, &intent, vec![]),
         Err(e) => {
             let n = save_error_notice(lang, &e);
-            let input = EditorInput { change: Some(change), mpage: 0, searching: false, spage: 0, notices: vec![n] };
+            let input = EditorInput {
+                view: None,
+                change: Some(change),
+                mpage: 0,
+                searching: false,
+                spage: 0,
+                notices: vec![n],
+            };
             editor_page(state, m, id, input).await
         }
     }
@@ -627,9 +678,9 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
         Ok(v) => v,
         Err(page) => return page,
     };
-    let id = match list_id(&m, &path) {
+    let id = match path.parse::<ListId>() {
         Ok(id) => id,
-        Err(page) => return page,
+        Err(e) => return not_a_list(&m, &e),
     };
     let lang = m.lang();
     let t = texts(lang);
@@ -678,7 +729,14 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             if !done.dropped.is_empty() {
                 notices.push(Notice::warning(messages::dropped(lang, &done.dropped)));
             }
-            editor_page(&state, &m, id, EditorInput { change: None, mpage: 0, searching: false, spage: 0, notices }).await
+            let view = Some(done.view());
+            editor_page(
+                &state,
+                &m,
+                id,
+                EditorInput { view, change: None, mpage: 0, searching: false, spage: 0, notices },
+            )
+            .await
         }
         Err(SaveError::Conflict(fresh)) => {
             entry.outcome = t.outcome_conflict.into();
@@ -686,7 +744,15 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             let notices = vec![Notice::warning(t.conflict)];
             match fresh.plan.changes_members() || fresh.form_after != fresh.form_before {
                 true => preview_page(&m, &fresh, &intent, notices),
-                false => editor_page(&state, &m, id, EditorInput { change: None, mpage: 0, searching: false, spage: 0, notices }).await,
+                false => {
+                    editor_page(
+                        &state,
+                        &m,
+                        id,
+                        EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+                    )
+                    .await
+                }
             }
         }
         Err(e) => {
@@ -696,7 +762,13 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             };
             record(&state, &entry).await;
             let notices = vec![save_error_notice(lang, &e)];
-            editor_page(&state, &m, id, EditorInput { change: None, mpage: 0, searching: false, spage: 0, notices }).await
+            editor_page(
+                &state,
+                &m,
+                id,
+                EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+            )
+            .await
         }
     }
 }
@@ -729,7 +801,13 @@ async fn new_list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     new_list_page(&state, &m, "contact", String::new(), vec![]).await
 }
 
-async fn new_list_page(state: &AppState, m: &Manager, etype: &'static str, ids: String, notices: Vec<Notice>) -> HttpResponse {
+async fn new_list_page(
+    state: &AppState,
+    m: &Manager,
+    etype: &'static str,
+    ids: String,
+    notices: Vec<Notice>,
+) -> HttpResponse {
     let t = texts(m.lang());
     let forms = match m.caller(state).webforms(false).await {
         Ok(f) => f,
@@ -779,7 +857,13 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
             if !skipped.is_empty() {
                 notices.push(Notice::warning(messages::skipped(lang, entity, &skipped)));
             }
-            editor_page(&state, &m, list, EditorInput { change: None, mpage: 0, searching: false, spage: 0, notices }).await
+            editor_page(
+                &state,
+                &m,
+                list,
+                EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+            )
+            .await
         }
         Err(e) => new_list_page(&state, &m, etype, raw_ids, vec![save_error_notice(lang, &e)]).await,
     }

@@ -175,7 +175,9 @@ pub fn bitrix(lang: Lang, e: &BitrixError) -> String {
                 "You may not read these contacts or companies in the CRM, so you cannot change this call list. Ask your administrator for access.",
                 "У вас нет прав на просмотр этих контактов или компаний в CRM, поэтому изменить список нельзя. Попросите доступ у администратора.",
             ),
-            ErrorCode::StatusError => pick("Bitrix24 does not know this call status.", "Битрикс24 не знает такого статуса звонка."),
+            ErrorCode::StatusError => {
+                pick("Bitrix24 does not know this call status.", "Битрикс24 не знает такого статуса звонка.")
+            }
             ErrorCode::InsufficientScope => pick(
                 "The app lacks the CRM permission on this portal. Ask the administrator to reinstall it.",
                 "У приложения нет доступа к CRM на этом портале. Попросите администратора переустановить его.",
@@ -257,7 +259,10 @@ mod tests {
                 let text = bitrix(lang, &api(code, description));
                 assert!(!text.contains(code), "{code} shown bare: {text}");
                 assert!(text.len() > 20);
-                assert!(seen.insert(text.clone()) || code.ends_with("LIMIT_EXCEEDED") || code.ends_with("TIME_LIMIT"), "{code}/{description}: {text}");
+                assert!(
+                    seen.insert(text.clone()) || code.ends_with("LIMIT_EXCEEDED") || code.ends_with("TIME_LIMIT"),
+                    "{code}/{description}: {text}"
+                );
             }
         }
     }

@@ -4,6 +4,7 @@ mod client;
 mod front_door;
 mod harness;
 mod helpers;
+mod pages;
 mod sandbox;
 mod secrets_in_logs;
 mod serve;

@@ -1,0 +1,411 @@
+//! The manager's pages over HTTP, as the iframe posts them: each save sends exactly the intended
+//! `crm.calllist.update` with the manager's own token, and the list ends as asked.
+
+use b24_calllist::sandbox::{CallRecord, EntityKind, Permissions};
+use serde_json::Value;
+
+use crate::harness::{TestApp, page_tokens};
+
+/// A manager signed in through the iframe, with the page's session and CSRF proof.
+pub struct Manager<'a> {
+    pub app: &'a TestApp,
+    pub session: String,
+    pub csrf: String,
+}
+
+impl<'a> Manager<'a> {
+    pub async fn open(app: &'a TestApp, user_id: u64) -> Manager<'a> {
+        let (status, page) = app.open_as(user_id).await;
+        assert_eq!(status, 200, "the app opens for user {user_id}:\n{page}");
+        let (session, csrf) = page_tokens(&page);
+        Manager { app, session, csrf }
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut all = vec![("_session", self.session.as_str()), ("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = self.app.http.post(self.app.at(path)).form(&all).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Reviews a change on the list page and confirms it, as the two buttons do. Returns the final page.
+    pub async fn change(
+        &self,
+        list: u64,
+        etype: &str,
+        intent: &str,
+        ids: &str,
+        form: &str,
+        webform: &str,
+    ) -> (u16, String) {
+        let (status, preview) = self
+            .post(
+                &format!("lists/{list}"),
+                &[
+                    ("go", "review"),
+                    ("etype", etype),
+                    ("intent", intent),
+                    ("ids", ids),
+                    ("form", form),
+                    ("webform", webform),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{preview}");
+        assert!(preview.contains("id=\"confirm\""), "the review page offers to save:\n{}", notices(&preview));
+        let hidden = |name: &str| hidden_value(&preview, name);
+        self.post(
+            &format!("lists/{list}/save"),
+            &[
+                ("etype", &hidden("etype")),
+                ("intent", &hidden("intent")),
+                ("ids", &hidden("ids")),
+                ("form", &hidden("form")),
+                ("base", &hidden("base")),
+            ],
+        )
+        .await
+    }
+}
+
+pub fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in the page")) + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// The notices of a page, for failure messages.
+pub fn notices(html: &str) -> String {
+    html.lines().filter(|l| l.contains("data-notice")).collect::<Vec<_>>().join("\n")
+}
+
+fn ids(v: &[u64]) -> String {
+    v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The one `crm.calllist.update` sent since `since`, with its parameters.
+fn the_update(app: &TestApp, since: u64) -> CallRecord {
+    let updates: Vec<CallRecord> =
+        app.sandbox.calls_of("crm.calllist.update").into_iter().filter(|c| c.seq > since).collect();
+    assert_eq!(updates.len(), 1, "exactly one update was sent: {updates:?}");
+    updates.into_iter().next().unwrap()
+}
+
+fn sent_entities(call: &CallRecord) -> Vec<u64> {
+    let v = &call.params["ENTITIES"];
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => o.values().collect(),
+        _ => panic!("ENTITIES is not a list: {v}"),
+    };
+    items.iter().map(|x| x.as_str().map(|s| s.parse().unwrap()).or_else(|| x.as_u64()).unwrap()).collect()
+}
+
+fn last_seq(app: &TestApp) -> u64 {
+    app.sandbox.calls().last().map(|c| c.seq).unwrap_or(0)
+}
+
+fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v
+}
+
+/// The seeded 1,000-member contact list.
+fn big_list(app: &TestApp) -> u64 {
+    app.sandbox.lists().iter().find(|l| l.members.len() == 1000).expect("a 1,000-member list").id
+}
+
+#[tokio::test]
+async fn adding_three_contacts_to_a_thousand_member_list_sends_all_1003_and_keeps_the_form() {
+    let app = TestApp::installed().await;
+    let list = big_list(&app);
+    let form = app.sandbox.webforms()[0].id;
+    app.sandbox.set_list_webform(list, Some(form)).unwrap();
+    let before = app.sandbox.list(list).unwrap().member_ids();
+    let outside: Vec<u64> = ["Ivan", "Olga", "Peter"].iter().map(|n| app.sandbox.add_contact(n, "Newman")).collect();
+    let m = Manager::open(&app, 2).await;
+    let since = last_seq(&app);
+    let (status, page) = m.change(list, "contact", "add", &ids(&outside), "keep", "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+
+    let update = the_update(&app, since);
+    let mut want = before.clone();
+    want.extend(&outside);
+    assert_eq!(sorted(sent_entities(&update)), sorted(want.clone()), "ENTITIES is the complete new membership");
+    assert_eq!(update.params["ENTITY_TYPE"], "CONTACT");
+    assert_eq!(update.params["WEBFORM_ID"].to_string().trim_matches('"'), form.to_string(), "the form is resent");
+    assert_eq!(update.user_id, Some(2), "with the manager's own token");
+    assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(want));
+    assert_eq!(app.sandbox.list(list).unwrap().webform_id, Some(form));
+}
+
+#[tokio::test]
+async fn removing_two_members_sends_the_rest() {
+    let app = TestApp::installed().await;
+    let list = big_list(&app);
+    let before = app.sandbox.list(list).unwrap().member_ids();
+    let gone = [before[10], before[500]];
+    let m = Manager::open(&app, 2).await;
+    let since = last_seq(&app);
+    let (status, page) = m.change(list, "contact", "remove", &ids(&gone), "keep", "").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let want: Vec<u64> = before.iter().copied().filter(|id| !gone.contains(id)).collect();
+    assert_eq!(sorted(sent_entities(&the_update(&app, since))), sorted(want.clone()));
+    assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(want));
+}
+
+#[tokio::test]
+async fn replacing_the_members_of_a_company_list() {
+    let app = TestApp::installed().await;
+    let list =
+        app.sandbox.lists().iter().find(|l| l.entity_type == EntityKind::Company && !l.members.is_empty()).unwrap().id;
+    let new: Vec<u64> = app.sandbox.companies().iter().rev().take(4).map(|c| c.id).collect();
+    let m = Manager::open(&app, 2).await;
+    let since = last_seq(&app);
+    let (status, page) = m.change(list, "company", "replace", &ids(&new), "keep", "").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let update = the_update(&app, since);
+    assert_eq!(update.params["ENTITY_TYPE"], "COMPANY");
+    assert_eq!(sorted(sent_entities(&update)), sorted(new.clone()));
+    assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(new));
+}
+
+#[tokio::test]
+async fn changing_the_form_then_clearing_it_on_purpose() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let members = app.sandbox.list(list).unwrap().member_ids();
+    let current = app.sandbox.list(list).unwrap().webform_id;
+    let form = app.sandbox.webforms().iter().find(|w| w.active && Some(w.id) != current).unwrap().id;
+    let m = Manager::open(&app, 2).await;
+
+    let since = last_seq(&app);
+    let (status, page) = m.change(list, "contact", "add", "", "set", &form.to_string()).await;
+    assert_eq!(status, 200, "{page}");
+    let update = the_update(&app, since);
+    assert_eq!(update.params["WEBFORM_ID"].to_string().trim_matches('"'), form.to_string());
+    assert_eq!(sorted(sent_entities(&update)), sorted(members.clone()), "the members are resent unchanged");
+    assert_eq!(app.sandbox.list(list).unwrap().webform_id, Some(form));
+
+    let since = last_seq(&app);
+    let (status, _) = m.change(list, "contact", "add", "", "clear", "").await;
+    assert_eq!(status, 200);
+    let update = the_update(&app, since);
+    assert!(update.params.get("WEBFORM_ID").is_none_or(Value::is_null), "clearing sends no form: {}", update.params);
+    assert_eq!(app.sandbox.list(list).unwrap().webform_id, None);
+    assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(members));
+}
+
+#[tokio::test]
+async fn a_new_list_is_created_with_its_first_members_and_form() {
+    let app = TestApp::installed().await;
+    let contacts: Vec<u64> = app.sandbox.contacts().iter().take(5).map(|c| c.id).collect();
+    let form = app.sandbox.webforms().iter().find(|w| w.active).unwrap().id;
+    let before = app.sandbox.lists().len();
+    let m = Manager::open(&app, 2).await;
+    let (status, page) =
+        m.post("lists/create", &[("etype", "contact"), ("ids", &ids(&contacts)), ("webform", &form.to_string())]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let lists = app.sandbox.lists();
+    assert_eq!(lists.len(), before + 1);
+    let new = lists.iter().max_by_key(|l| l.id).unwrap();
+    assert_eq!(sorted(new.member_ids()), sorted(contacts));
+    assert_eq!(new.webform_id, Some(form));
+    let adds = app.sandbox.calls_of("crm.calllist.add");
+    assert_eq!(adds.len(), 1);
+    assert_eq!(adds[0].user_id, Some(2));
+}
+
+#[tokio::test]
+async fn a_change_made_meanwhile_is_not_overwritten() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let before = app.sandbox.list(list).unwrap().member_ids();
+    let extra = app.sandbox.contacts().iter().map(|c| c.id).find(|id| !before.contains(id)).unwrap();
+    let m = Manager::open(&app, 2).await;
+    let (_, preview) = m
+        .post(
+            &format!("lists/{list}"),
+            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &extra.to_string()), ("form", "keep")],
+        )
+        .await;
+    // Someone else removes a member before the manager confirms.
+    let theirs: Vec<u64> = before[1..].to_vec();
+    app.sandbox.set_list_members(list, &theirs).unwrap();
+    let since = last_seq(&app);
+    let h = |n: &str| hidden_value(&preview, n);
+    let (status, page) = m
+        .post(
+            &format!("lists/{list}/save"),
+            &[
+                ("etype", &h("etype")),
+                ("intent", &h("intent")),
+                ("ids", &h("ids")),
+                ("form", &h("form")),
+                ("base", &h("base")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"warning\""), "the manager is told: {}", notices(&page));
+    assert!(app.sandbox.calls_of("crm.calllist.update").iter().all(|c| c.seq <= since), "nothing was written");
+    assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(theirs.clone()), "their change stands");
+    assert!(page.contains("id=\"confirm\""), "the change is offered again against the list as it is now");
+    assert_eq!(hidden_value(&page, "ids"), extra.to_string());
+}
+
+#[tokio::test]
+async fn an_empty_list_is_refused_before_bitrix24_would() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let members = app.sandbox.list(list).unwrap().member_ids();
+    let m = Manager::open(&app, 2).await;
+    let (status, page) = m
+        .post(
+            &format!("lists/{list}"),
+            &[("go", "review"), ("etype", "contact"), ("intent", "remove"), ("ids", &ids(&members)), ("form", "keep")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("cannot empty a call list") || page.contains("не позволяет очистить"), "{}", notices(&page));
+    assert!(app.sandbox.calls_of("crm.calllist.update").is_empty());
+}
+
+#[tokio::test]
+async fn contacts_the_manager_may_not_read_are_named_not_silently_lost() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let before = app.sandbox.list(list).unwrap().member_ids();
+    let outside: Vec<u64> = ["Ann", "Bob", "Cid"].iter().map(|n| app.sandbox.add_contact(n, "Hidden")).collect();
+    let _ = &before;
+    app.sandbox.deny(2, EntityKind::Contact, outside[0]).unwrap();
+    let m = Manager::open(&app, 2).await;
+    let since = last_seq(&app);
+    let (status, page) = m.change(list, "contact", "add", &ids(&outside), "keep", "").await;
+    assert_eq!(status, 200);
+    let sent = sent_entities(&the_update(&app, since));
+    assert!(!sent.contains(&outside[0]), "an ID the manager cannot see is left out before sending");
+    assert!(sent.contains(&outside[1]) && sent.contains(&outside[2]));
+    let _ = page;
+}
+
+#[tokio::test]
+async fn a_contact_named_like_a_script_is_shown_as_text() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let evil = app.sandbox.add_contact("<script>alert(1)</script>", "\"><img src=x onerror=alert(2)>");
+    let mut members = app.sandbox.list(list).unwrap().member_ids();
+    members.insert(0, evil);
+    app.sandbox.set_list_members(list, &members).unwrap();
+    let m = Manager::open(&app, 2).await;
+    let (status, page) = m.post(&format!("lists/{list}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<script>alert(1)</script>"), "the name must be escaped");
+    assert!(
+        page.contains("&#60;script&#62;alert(1)") || page.contains("&lt;script&gt;alert(1)"),
+        "and still shown as text"
+    );
+    assert!(!page.contains("<img src=x"));
+}
+
+#[tokio::test]
+async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_each() {
+    let app = TestApp::installed().await;
+    let list = big_list(&app);
+    let m = Manager::open(&app, 2).await;
+    let count = |since: u64| app.sandbox.calls().iter().filter(|c| c.seq > since && c.via != "batch").count();
+    let since = last_seq(&app);
+    let (status, _) = m.post(&format!("lists/{list}"), &[]).await;
+    assert_eq!(status, 200);
+    let open = count(since);
+    assert!(open <= 3, "opening took {open} requests");
+
+    let extra = app.sandbox.add_contact("Extra", "Person");
+    let (_, preview) = m
+        .post(
+            &format!("lists/{list}"),
+            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &extra.to_string()), ("form", "keep")],
+        )
+        .await;
+    let h = |n: &str| hidden_value(&preview, n);
+    let since = last_seq(&app);
+    let (status, page) = m
+        .post(
+            &format!("lists/{list}/save"),
+            &[
+                ("etype", &h("etype")),
+                ("intent", &h("intent")),
+                ("ids", &h("ids")),
+                ("form", &h("form")),
+                ("base", &h("base")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let save = count(since);
+    assert!(save <= 3, "saving took {save} requests (with the page shown after it)");
+    eprintln!("1,000 members: open {open} requests, save and show {save} requests");
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_the_csrf_proof() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let m = Manager::open(&app, 2).await;
+    for csrf in ["", "forged"] {
+        let r = app
+            .http
+            .post(app.at(&format!("lists/{list}/save")))
+            .form(&[
+                ("_session", m.session.as_str()),
+                ("_csrf", csrf),
+                ("intent", "replace"),
+                ("ids", "1"),
+                ("base", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "csrf {csrf:?}");
+    }
+    let r = app
+        .http
+        .post(app.at(&format!("lists/{list}/save")))
+        .header("Origin", "http://evil.example")
+        .form(&[
+            ("_session", m.session.as_str()),
+            ("_csrf", m.csrf.as_str()),
+            ("intent", "replace"),
+            ("ids", "1"),
+            ("base", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a foreign Origin");
+    assert!(app.sandbox.calls_of("crm.calllist.update").is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_list_the_manager_cannot_see_gets_a_clear_message() {
+    let app = TestApp::installed().await;
+    let m = Manager::open(&app, 2).await;
+    let (status, page) = m.post("lists/999999", &[]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("does not exist") || page.contains("нет"), "{page}");
+    let (status, page) = m.post("lists/abc", &[]).await;
+    assert_eq!(status, 400, "{page}");
+    app.sandbox
+        .set_permissions(2, Permissions { read_contacts: false, read_companies: true, ..Permissions::default() })
+        .unwrap();
+    let list = app.sandbox.lists()[0].id;
+    let (status, page) = m.post(&format!("lists/{list}"), &[]).await;
+    assert!(status == 422 || status == 200, "{status}");
+    assert!(page.contains("<html"), "never a blank page");
+}
