@@ -9,6 +9,7 @@ pub mod cli;
 pub mod domain;
 pub mod editor;
 pub mod keys;
+pub mod metrics;
 pub mod sandbox;
 pub mod settings;
 pub mod startup;

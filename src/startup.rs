@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::bitrix::{Bitrix, BitrixError, ClientConfig, OAuthClient, RestClient, TokenManager};
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::{RestLogWriter, Store, StoreError, spawn_rest_log};
 use crate::web::signing::Signer;
@@ -27,6 +28,7 @@ pub struct AppState {
     /// Sizes of lists seen lately, so the overview can show more than "50+" and a list's first read
     /// fetches about the right number of pages.
     pub list_sizes: ListSizes,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Last seen member counts per portal and list. A hint only: each instance keeps its own.
@@ -93,6 +95,7 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::web::health::count_requests))
                 .wrap(crate::web::security_headers())
                 .wrap(TracingLogger::<crate::web::log_span::PathOnly>::new())
                 .app_data(shared.clone())
@@ -116,7 +119,8 @@ impl Application {
             allow_insecure: settings.allow_insecure_portals,
             ..ClientConfig::default()
         };
-        let rest = RestClient::new(config)?.with_log(rest_log.clone());
+        let metrics = Metrics::new();
+        let rest = RestClient::new(config)?.with_log(rest_log.clone()).with_observer(metrics.clone());
         let oauth = OAuthClient::new(
             &settings.oauth_server,
             &settings.client_id,
@@ -124,9 +128,18 @@ impl Application {
             settings.allow_insecure_portals,
             Duration::from_secs(15),
         )?;
-        let bitrix = Arc::new(Bitrix { rest, tokens: TokenManager::new(store.clone(), oauth) });
+        let tokens = TokenManager::new(store.clone(), oauth).with_observer(metrics.clone());
+        let bitrix = Arc::new(Bitrix { rest, tokens });
         let signer = Signer::new(&settings.keys);
-        Ok(AppState { settings: Arc::new(settings), store, bitrix, signer, rest_log, list_sizes: ListSizes::default() })
+        Ok(AppState {
+            settings: Arc::new(settings),
+            store,
+            bitrix,
+            signer,
+            rest_log,
+            list_sizes: ListSizes::default(),
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {

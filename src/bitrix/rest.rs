@@ -85,6 +85,8 @@ pub struct RestClient {
 pub trait CallObserver: Send + Sync {
     fn exchange(&self, method: &str, outcome: &str, elapsed: Duration);
     fn waited_for_limits(&self, waited: Duration);
+    /// A token renewal: `refreshed`, `adopted` (another worker's pair) or `failed`.
+    fn refresh(&self, _outcome: &str) {}
 }
 
 impl std::fmt::Debug for RestClient {

@@ -105,11 +105,24 @@ pub struct TokenManager<S: TokenStore> {
     oauth: OAuthClient,
     gates: Mutex<HashMap<TokenOwner, Arc<tokio::sync::Mutex<()>>>>,
     pub stats: RefreshStats,
+    observer: Option<Arc<dyn super::rest::CallObserver>>,
 }
 
 impl<S: TokenStore> TokenManager<S> {
     pub fn new(store: Arc<S>, oauth: OAuthClient) -> TokenManager<S> {
-        TokenManager { store, oauth, gates: Mutex::new(HashMap::new()), stats: RefreshStats::default() }
+        TokenManager { store, oauth, gates: Mutex::new(HashMap::new()), stats: RefreshStats::default(), observer: None }
+    }
+
+    pub fn with_observer(mut self, observer: Arc<dyn super::rest::CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn count(&self, counter: &AtomicU64, outcome: &str) {
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Some(o) = &self.observer {
+            o.refresh(outcome);
+        }
     }
 
     pub fn store(&self) -> &Arc<S> {
@@ -145,7 +158,7 @@ impl<S: TokenStore> TokenManager<S> {
             let current = self.load(owner).await?;
             if current.version != stale.version {
                 // Another task or instance already renewed it.
-                self.stats.adopted.fetch_add(1, Ordering::Relaxed);
+                self.count(&self.stats.adopted, "adopted");
                 return Ok(current);
             }
             if self.store.claim_refresh(owner, current.version, LEASE).await? {
@@ -164,7 +177,7 @@ impl<S: TokenStore> TokenManager<S> {
         match self.oauth.refresh(&current.tokens.refresh_token).await {
             Ok(grant) => {
                 if grant.member_id != *owner.member_id() {
-                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    self.count(&self.stats.failed, "failed");
                     let _ = self.store.release_refresh(owner, current.version).await;
                     return Err(BitrixError::BadResponse {
                         method: "oauth/token".into(),
@@ -175,7 +188,7 @@ impl<S: TokenStore> TokenManager<S> {
                 // Store the new pair before using it: if this process dies now, the pair survives.
                 match self.store.swap(owner, current.version, &grant.tokens).await? {
                     SwapOutcome::Won { version } => {
-                        self.stats.refreshed.fetch_add(1, Ordering::Relaxed);
+                        self.count(&self.stats.refreshed, "refreshed");
                         tracing::info!(owner = %owner, "tokens refreshed");
                         Ok(StoredTokens { tokens: grant.tokens, version, sealed_with_former_key: false })
                     }
@@ -184,7 +197,7 @@ impl<S: TokenStore> TokenManager<S> {
                 }
             }
             Err(e) if is_dead_grant(&e) => {
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                self.count(&self.stats.failed, "failed");
                 // A reinstall may have replaced the pair while ours was dying.
                 if let Some(now) = self.store.load(owner).await?
                     && now.version != current.version
@@ -199,7 +212,7 @@ impl<S: TokenStore> TokenManager<S> {
             Err(e) => {
                 // The refresh token may or may not be spent; it is not tried again now. The claim is given
                 // back so a later call can try, and learn from the OAuth server whether it still works.
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                self.count(&self.stats.failed, "failed");
                 tracing::warn!(owner = %owner, error = %e.kind(), "refresh failed");
                 let _ = self.store.release_refresh(owner, current.version).await;
                 Err(e)

@@ -80,7 +80,8 @@ async fn session(
     Ok((m, fields))
 }
 
-fn bitrix_failure(m: &Manager, e: &BitrixError) -> HttpResponse {
+fn bitrix_failure(state: &AppState, m: &Manager, e: &BitrixError) -> HttpResponse {
+    state.metrics.error(&e.kind());
     tracing::warn!(member_id = %m.portal.member_id, error = %e.kind(), "a Bitrix24 call failed");
     let status = match e {
         BitrixError::Api(a) if a.code.is_auth() => StatusCode::UNAUTHORIZED,
@@ -130,7 +131,7 @@ pub async fn index(state: &AppState, m: &Manager, page: u64, notice: Option<Noti
     let caller = m.caller(state);
     let overview = match editor::overview(&caller, page, |id| state.list_sizes.get(&m.portal.member_id, id)).await {
         Ok(o) => o,
-        Err(e) => return bitrix_failure(m, &e),
+        Err(e) => return bitrix_failure(state, m, &e),
     };
     let rows = overview
         .lists
@@ -347,7 +348,7 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
         Some(v) => v,
         None => match editor::open_list(&caller, id, state.list_sizes.get(&m.portal.member_id, id)).await {
             Ok(v) => v,
-            Err(e) => return bitrix_failure(m, &e),
+            Err(e) => return bitrix_failure(state, m, &e),
         },
     };
     state.list_sizes.set(&m.portal.member_id, id, view.members.len() as u64);
@@ -710,6 +711,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
     match result {
         Ok(done) => {
             state.list_sizes.set(&m.portal.member_id, id, done.members.len() as u64);
+            state.metrics.save("saved");
             entry.outcome = t.outcome_saved.into();
             entry.details = serde_json::json!({
                 "added": done.added.iter().map(|i| i.get()).collect::<Vec<_>>(),
@@ -739,6 +741,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             .await
         }
         Err(SaveError::Conflict(fresh)) => {
+            state.metrics.save("conflict");
             entry.outcome = t.outcome_conflict.into();
             record(&state, &entry).await;
             let notices = vec![Notice::warning(t.conflict)];
@@ -756,6 +759,10 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             }
         }
         Err(e) => {
+            state.metrics.save("refused");
+            if let SaveError::Bitrix(b) = &e {
+                state.metrics.error(&b.kind());
+            }
             entry.outcome = match &e {
                 SaveError::Bitrix(b) => format!("{}: {}", t.outcome_refused, b.kind()),
                 _ => t.outcome_refused.into(),
@@ -811,7 +818,7 @@ async fn new_list_page(
     let t = texts(m.lang());
     let forms = match m.caller(state).webforms(false).await {
         Ok(f) => f,
-        Err(e) => return bitrix_failure(m, &e),
+        Err(e) => return bitrix_failure(state, m, &e),
     };
     let forms = forms.iter().map(|f| FormOption { id: f.id.get(), name: f.name.clone(), selected: false }).collect();
     render(StatusCode::OK, &m.framing(), &NewListPage { t, m, notices, etype, ids, forms })

@@ -1,11 +1,14 @@
 //! The one integration-test binary: every module is a feature's story, told over real HTTP and real databases.
 
+mod browser;
 mod client;
 mod front_door;
 mod harness;
 mod helpers;
+mod metrics;
 mod pages;
 mod sandbox;
 mod secrets_in_logs;
 mod serve;
 mod store;
+mod webdriver;
