@@ -36,6 +36,9 @@ pub enum Command {
         #[command(subcommand)]
         action: PortalsCommand,
     },
+    /// Try the app without a Bitrix24 account: the sandbox portal and the app on loopback, installed, with
+    /// one URL to open.
+    Demo(crate::demo::DemoArgs),
     /// Run the Bitrix24 sandbox: an emulated portal and OAuth server (needs none of the app's settings).
     Sandbox(Box<crate::sandbox::cli::SandboxArgs>),
 }
@@ -110,6 +113,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Portals { action } => portals(&cli.settings, action).await,
+        Command::Demo(args) => {
+            telemetry::init_quiet();
+            crate::demo::run(args).await.map_err(Failure::Run)
+        }
         Command::Sandbox(args) => crate::sandbox::cli::run(*args).await.map_err(Failure::Run),
     }
 }

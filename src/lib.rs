@@ -6,6 +6,7 @@
 
 pub mod bitrix;
 pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod editor;
 pub mod keys;

@@ -151,6 +151,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// A handle to stop the server from elsewhere (the demo stops it with the sandbox).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

@@ -2,6 +2,7 @@
 
 mod browser;
 mod client;
+mod demo;
 mod front_door;
 mod harness;
 mod helpers;
