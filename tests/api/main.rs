@@ -11,5 +11,6 @@ mod pages;
 mod sandbox;
 mod secrets_in_logs;
 mod serve;
+mod settings_doc;
 mod store;
 mod webdriver;
