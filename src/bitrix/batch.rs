@@ -87,7 +87,8 @@ impl<S: TokenStore> Caller<'_, S> {
         Ok(all)
     }
 
-    /// One `batch` request of at most 50 commands; `$result[key]…` references between them work.
+    /// One `batch` request of at most 50 commands, run by the portal in the order given (the JSON object keeps
+/// insertion order); `$result[key]…` references between them work.
     pub async fn batch_once(&self, commands: &[Command], halt: bool) -> Result<BatchOutcome, BitrixError> {
         if commands.is_empty() {
             return Ok(BatchOutcome::default());

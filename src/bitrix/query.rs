@@ -51,12 +51,12 @@ mod tests {
         assert_eq!(
             decoded,
             [
-                ("b".to_owned(), "1".to_owned()),
-                ("entityTypeId".into(), "3".into()),
+                ("entityTypeId".to_owned(), "3".to_owned()),
                 ("filter[@id][0]".into(), "5".into()),
                 ("filter[@id][1]".into(), "7".into()),
                 ("select[0]".into(), "id".into()),
                 ("select[1]".into(), "name".into()),
+                ("b".into(), "1".into()),
             ]
         );
     }

@@ -12,7 +12,7 @@ use crate::bitrix::batch::Command;
 use crate::bitrix::methods::calllist::{
     CallList, CallStatus, FormChoice, Member, NewList, Update, parse_list, parse_statuses,
 };
-use crate::bitrix::methods::crm::{Webform, lookup_commands, parse_lookup, parse_webforms};
+use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
 
@@ -84,6 +84,9 @@ pub struct SaveOutcome {
     pub statuses: Vec<CallStatus>,
     pub forms: Vec<Webform>,
     pub names: HashMap<EntityId, String>,
+    /// Contacts or companies of the list's first page after the save, looked up in the same batch as the
+    /// update, so showing the list afterwards costs no request.
+    pub first_page: HashMap<EntityId, CrmItem>,
     pub requests: u32,
 }
 
@@ -226,12 +229,20 @@ pub async fn save<S: TokenStore>(
         members: p.plan.membership.clone(),
         form: FormChoice::from_current(p.form_after),
     };
-    let extra = vec![
+    let first_page = predicted_first_page(&p.members, &p.plan);
+    let mut extra = vec![
         Command::new("update", "crm.calllist.update", update.params()),
         Command::new("after", "crm.calllist.get", json!({ "ID": list_id.get() })),
     ];
+    extra.extend(lookup_commands(p.list.entity_type, &first_page, "names"));
     let (after, mut out) = caller.calllist_members_with(list_id, Some(p.plan.membership.len() as u64), extra).await?;
     out.take("update")?;
+    let mut looked_up = HashMap::new();
+    if let Ok(rows) = out.take("names0") {
+        for item in parse_lookup(p.list.entity_type, rows)? {
+            looked_up.insert(item.id, item);
+        }
+    }
     let list = parse_list("crm.calllist.get", &out.take("after")?)?;
     let kept: HashSet<EntityId> = after.iter().map(|m| m.id).collect();
     let dropped: Vec<EntityId> = p.plan.membership.ids().iter().copied().filter(|id| !kept.contains(id)).collect();
@@ -246,8 +257,18 @@ pub async fn save<S: TokenStore>(
         statuses: p.statuses,
         forms: p.forms,
         names: p.names,
+        first_page: looked_up,
         requests: caller.requests_sent() - before,
     })
+}
+
+/// The first 50 members after an update, as Bitrix24 orders them: the existing members it keeps, sorted by
+/// call status then by their old order (it re-ranks them so), then the new ones (reference 1.1 step 10).
+fn predicted_first_page(current: &[Member], plan: &Plan) -> Vec<EntityId> {
+    let removed: HashSet<EntityId> = plan.removed.iter().copied().collect();
+    let mut kept: Vec<(usize, &Member)> = current.iter().enumerate().filter(|(_, m)| !removed.contains(&m.id)).collect();
+    kept.sort_by(|(i, a), (j, b)| a.status.cmp(&b.status).then(i.cmp(j)));
+    kept.into_iter().map(|(_, m)| m.id).chain(plan.added.iter().copied()).take(50).collect()
 }
 
 /// Creates a call list with a first selection; IDs the manager cannot see are left out beforehand.

@@ -326,7 +326,7 @@ async fn list_page(
         &state,
         &m,
         id,
-        EditorInput { view: None, change: Some(change), mpage, searching, spage, notices: vec![] },
+        EditorInput { view: None, known: HashMap::new(), change: Some(change), mpage, searching, spage, notices: vec![] },
     )
     .await
 }
@@ -334,6 +334,8 @@ async fn list_page(
 struct EditorInput {
     /// The list when the caller has just read it (after a save), so it is not read again.
     view: Option<editor::ListView>,
+    /// Contacts or companies already looked up; only the others shown are asked for.
+    known: HashMap<EntityId, CrmItem>,
     change: Option<ChangeForm>,
     mpage: usize,
     searching: bool,
@@ -358,7 +360,9 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
     let shown: Vec<&Member> = view.members.iter().skip(mpage * MEMBERS_PER_PAGE).take(MEMBERS_PER_PAGE).collect();
     let change = input.change;
     let mut notices = input.notices;
-    let wanted_names: Vec<EntityId> = shown.iter().map(|m| m.id).collect();
+    let mut names = input.known;
+
+    let wanted_names: Vec<EntityId> = shown.iter().map(|m| m.id).filter(|id| !names.contains_key(id)).collect();
     let (results, s_has_next, match_total) = if input.searching {
         match editor::search(
             &caller,
@@ -377,13 +381,10 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
     } else {
         (vec![], false, 0)
     };
-    let names = match editor::resolve_names(&caller, entity, &wanted_names).await {
-        Ok(n) => n,
-        Err(e) => {
-            notices.push(Notice::warning(messages::bitrix(m.lang(), &e)));
-            HashMap::new()
-        }
-    };
+    match editor::resolve_names(&caller, entity, &wanted_names).await {
+        Ok(found) => names.extend(found),
+        Err(e) => notices.push(Notice::warning(messages::bitrix(m.lang(), &e))),
+    }
     let member_set: std::collections::HashSet<EntityId> = view.members.iter().map(|m| m.id).collect();
     let picked: Vec<EntityId> = change.as_ref().map(|c| c.ids.clone()).unwrap_or_default();
     let members =
@@ -587,6 +588,7 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
         Err(n) => {
             let input = EditorInput {
                 view: None,
+                known: HashMap::new(),
                 change: Some(change),
                 mpage: 0,
                 searching: false,
@@ -603,6 +605,7 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
             let n = save_error_notice(lang, &e);
             let input = EditorInput {
                 view: None,
+                known: HashMap::new(),
                 change: Some(change),
                 mpage: 0,
                 searching: false,
@@ -731,14 +734,16 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             if !done.dropped.is_empty() {
                 notices.push(Notice::warning(messages::dropped(lang, &done.dropped)));
             }
-            let view = Some(done.view());
-            editor_page(
-                &state,
-                &m,
-                id,
-                EditorInput { view, change: None, mpage: 0, searching: false, spage: 0, notices },
-            )
-            .await
+            let input = EditorInput {
+                view: Some(done.view()),
+                known: done.first_page.clone(),
+                change: None,
+                mpage: 0,
+                searching: false,
+                spage: 0,
+                notices,
+            };
+            editor_page(&state, &m, id, input).await
         }
         Err(SaveError::Conflict(fresh)) => {
             state.metrics.save("conflict");
@@ -752,7 +757,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
                         &state,
                         &m,
                         id,
-                        EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+                        EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
                     )
                     .await
                 }
@@ -773,7 +778,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
                 &state,
                 &m,
                 id,
-                EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+                EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
             )
             .await
         }
@@ -868,7 +873,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
                 &state,
                 &m,
                 list,
-                EditorInput { view: None, change: None, mpage: 0, searching: false, spage: 0, notices },
+                EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
             )
             .await
         }
