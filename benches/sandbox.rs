@@ -1,5 +1,6 @@
 //! Sandbox benchmark: the time of a `crm.calllist.items.get` page and of a `crm.calllist.update` of a
-//! 10,000-member list, over loopback HTTP, as a client would see them. Prints timings; asserts nothing.
+//! 10,000-member list, and of `crm.item.list` pages over 10,100 contacts, over loopback HTTP, as a client would
+//! see them. Prints timings; asserts nothing.
 //!
 //! Run: `cargo bench --bench sandbox` (optionally `-- ITERATIONS`).
 
@@ -93,6 +94,38 @@ fn main() {
             samples.push(t.elapsed());
         }
         summary("batch of 50 items.get pages (2,500 rows)", samples);
+        for (label, body) in [
+            ("item.list page (start=0)", json!({"entityTypeId": 3, "auth": token})),
+            ("item.list page (start=5000)", json!({"entityTypeId": 3, "start": 5_000, "auth": token})),
+            (
+                "item.list 50 by @id",
+                json!({"entityTypeId": 3, "select": ["*"], "filter": {"@id": (1..=50).collect::<Vec<u64>>()},
+                       "start": -1, "auth": token}),
+            ),
+            (
+                "item.list search (OR of 4 %)",
+                json!({"entityTypeId": 3, "order": {"id": "ASC"}, "auth": token, "filter": {"0": {"logic": "OR",
+                       "0": {"%name": "ан"}, "1": {"%lastName": "ан"}, "2": {"%phone": "ан"}, "3": {"%email": "ан"}}}}),
+            ),
+        ] {
+            let mut samples = Vec::new();
+            for _ in 0..iterations {
+                let t = Instant::now();
+                call("crm.item.list", body.clone()).await;
+                samples.push(t.elapsed());
+            }
+            summary(label, samples);
+        }
+        let mut samples = Vec::new();
+        for _ in 0..iterations.min(20) {
+            let t = Instant::now();
+            let cmd: serde_json::Map<String, serde_json::Value> = (0..50)
+                .map(|i| (format!("p{i:02}"), json!(format!("crm.item.list?entityTypeId=3&start={}", i * 50))))
+                .collect();
+            call("batch", json!({"cmd": cmd, "auth": token})).await;
+            samples.push(t.elapsed());
+        }
+        summary("batch of 50 item.list pages (2,500 rows)", samples);
         sb.stop().await;
     });
 }

@@ -94,6 +94,15 @@ fn substitute(v: &mut PValue, results: &HashMap<String, Value>) {
     }
 }
 
+/// Whether a command's parameters hold a string [`substitute`] would look at.
+fn has_reference(v: &PValue) -> bool {
+    match v {
+        PValue::Arr(a) => a.values().any(has_reference),
+        PValue::Str(s) => s.contains("$result["),
+        _ => false,
+    }
+}
+
 pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
     let halt = p.get("halt").is_some_and(PValue::php_bool);
     let cmd = match p.get("cmd") {
@@ -106,6 +115,12 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
     let mut nexts = Vec::new();
     let mut times = Vec::new();
     let mut done: HashMap<String, Value> = HashMap::new();
+    // Answers are kept for `$result[…]` references only when some command has one (most batches have none,
+    // and copying fifty pages of answers is not free).
+    let keep_answers = cmd.values().filter_map(PValue::as_str).any(|text| {
+        let query = text.split_once('?').map_or("", |(_, q)| q);
+        has_reference(&PValue::Arr(parse_query(query)))
+    });
     let mut count = 0usize;
     for (key, entry) in cmd.iter() {
         let Some(text) = entry.as_str() else { continue };
@@ -161,7 +176,9 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
                 if let Some(n) = next {
                     nexts.push((key.clone(), json!(n)));
                 }
-                done.insert(key.clone(), r.clone());
+                if keep_answers {
+                    done.insert(key.clone(), r.clone());
+                }
                 result.push((key.clone(), r));
             }
             Err(e) => {

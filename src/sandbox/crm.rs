@@ -1,11 +1,13 @@
 //! The CRM methods: the `crm.calllist.*` family (reference 1.1–1.6), `crm.item.list` for contacts and
 //! companies (2.2) and `crm.webform.list` (2.1).
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::model::{CallList, EntityKind, ListItem, Permissions, format_db_time};
+use super::model::{CallList, Company, Contact, EntityKind, ListItem, Permissions, State, format_db_time};
 use super::params::{PArr, PValue};
 use super::rest::{Cx, MethodResult, RestError, Success};
 
@@ -156,6 +158,7 @@ pub fn calllist_update(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
         list.items.push(ListItem { element_id: id, status: "IN_WORK".into(), rank });
     }
     list.items.retain(|i| !to_delete.contains(&i.element_id));
+    list.store_ranked();
     Ok(Success::of(json!(true)))
 }
 
@@ -255,12 +258,14 @@ pub fn calllist_items_get(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     };
     let perm = perms(cx);
     let offset = usize::try_from(start).unwrap_or(0);
-    let rows: Vec<Value> = list
-        .ranked()
+    // Items are normally stored in rank order: then the page is a slice, found without a sort or a scan.
+    let page = if list.is_ranked() {
+        ranked_page(list.items.iter(), status.as_deref(), offset)
+    } else {
+        ranked_page(list.ranked().into_iter(), status.as_deref(), offset)
+    };
+    let rows: Vec<Value> = page
         .into_iter()
-        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
-        .skip(offset)
-        .take(PAGE)
         .filter(|i| {
             cx.st.entity_exists(list.entity_type, i.element_id) && perm.can_read_item(list.entity_type, i.element_id)
         })
@@ -274,6 +279,18 @@ pub fn calllist_items_get(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
         ));
     }
     Ok(Success::of(Value::Array(rows)))
+}
+
+/// The `start`-th page of a list's items in rank order, with the status filter applied before paging.
+fn ranked_page<'a>(
+    items: impl Iterator<Item = &'a ListItem>,
+    status: Option<&str>,
+    offset: usize,
+) -> Vec<&'a ListItem> {
+    match status {
+        Some(s) => items.filter(|i| i.status == s).skip(offset).take(PAGE).collect(),
+        None => items.skip(offset).take(PAGE).collect(),
+    }
 }
 
 const LIST_FIELDS: [&str; 8] =
@@ -309,17 +326,43 @@ fn split_op(key: &str) -> (&str, &str) {
     ("=", key)
 }
 
+/// A filter value prepared once per call rather than once per row: its PHP string, that string read as a
+/// number, and lower-cased.
+struct Want {
+    raw: PValue,
+    text: Option<String>,
+    num: Option<f64>,
+    lower: Option<String>,
+}
+
+impl Want {
+    fn new(v: &PValue) -> Self {
+        let text = v.php_string();
+        let num = text.as_deref().and_then(|t| t.trim().parse::<f64>().ok());
+        let lower = text.as_deref().map(str::to_lowercase);
+        Want { raw: v.clone(), text, num, lower }
+    }
+}
+
+/// A row value as text (`null` is empty).
+fn value_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Null => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
 /// Compares a row value with a filter value: numerically when both look like numbers, else as text.
-fn cmp_values(a: &Value, b: &PValue) -> Option<std::cmp::Ordering> {
-    let a_text = match a {
-        Value::Null => return None,
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let b_text = b.php_string()?;
-    match (a_text.parse::<f64>(), b_text.trim().parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.partial_cmp(&y),
-        _ => Some(a_text.to_lowercase().cmp(&b_text.to_lowercase())),
+fn cmp_values(a: &Value, b: &Want) -> Option<Ordering> {
+    if a.is_null() {
+        return None;
+    }
+    let a_text = value_text(a);
+    let b_lower = b.lower.as_deref()?;
+    match (a_text.parse::<f64>(), b.num) {
+        (Ok(x), Some(y)) => x.partial_cmp(&y),
+        _ => Some(a_text.to_lowercase().as_str().cmp(b_lower)),
     }
 }
 
@@ -352,45 +395,64 @@ fn like(hay: &str, pattern: &str) -> bool {
     true
 }
 
-/// One filter condition on a value (`values` is a list for multifields like phones).
-fn matches_op(op: &str, values: &[Value], want: &PValue) -> bool {
-    let any = |f: &dyn Fn(&Value) -> bool| values.iter().any(f);
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    let list: Vec<PValue> = match want {
-        PValue::Arr(a) => a.values().cloned().collect(),
-        other => vec![other.clone()],
-    };
-    let eq = |v: &Value| {
-        list.iter().any(|w| match (v, w) {
+/// One filter condition (operator and value), prepared once and then tried on many rows.
+struct Matcher {
+    op: String,
+    /// The value as a whole (for `>`, `<`, …).
+    whole: Want,
+    /// Its elements when it is an array, else the value itself (for `=`, `@`, `%`, …).
+    list: Vec<Want>,
+}
+
+impl Matcher {
+    fn new(op: &str, want: &PValue) -> Self {
+        let list = match want {
+            PValue::Arr(a) => a.values().map(Want::new).collect(),
+            other => vec![Want::new(other)],
+        };
+        Matcher { op: op.to_owned(), whole: Want::new(want), list }
+    }
+
+    fn eq(&self, v: &Value) -> bool {
+        self.list.iter().any(|w| match (v, &w.raw) {
             (Value::Null, PValue::Null) => true,
             (Value::Null, PValue::Str(s)) => s.is_empty(),
-            (Value::Bool(b), w) => {
-                w.php_string().map(|s| matches!(s.as_str(), "Y" | "y" | "1" | "true") == *b).unwrap_or(false)
+            (Value::Bool(b), _) => {
+                w.text.as_deref().map(|s| matches!(s, "Y" | "y" | "1" | "true") == *b).unwrap_or(false)
             }
-            _ => cmp_values(v, w) == Some(std::cmp::Ordering::Equal),
+            _ => cmp_values(v, w) == Some(Ordering::Equal),
         })
-    };
-    let contains = |v: &Value| {
-        list.iter().any(|w| w.php_string().is_some_and(|s| text(v).to_lowercase().contains(&s.to_lowercase())))
-    };
-    let pattern = |v: &Value| list.iter().any(|w| w.php_string().is_some_and(|s| like(&text(v), &s)));
-    let ord = |v: &Value, f: &dyn Fn(std::cmp::Ordering) -> bool| cmp_values(v, want).is_some_and(f);
-    match op {
-        "=" | "@" => any(&eq),
-        "!=" | "!" | "!@" => !any(&eq),
-        "%" => any(&contains),
-        "!%" => !any(&contains),
-        "=%" | "%=" => any(&pattern),
-        "!=%" | "!%=" => !any(&pattern),
-        ">" => any(&|v| ord(v, &|o| o.is_gt())),
-        ">=" => any(&|v| ord(v, &|o| o.is_ge())),
-        "<" => any(&|v| ord(v, &|o| o.is_lt())),
-        "<=" => any(&|v| ord(v, &|o| o.is_le())),
-        _ => false,
+    }
+
+    fn contains(&self, v: &Value) -> bool {
+        let hay = value_text(v).to_lowercase();
+        self.list.iter().any(|w| w.lower.as_deref().is_some_and(|s| hay.contains(s)))
+    }
+
+    fn pattern(&self, v: &Value) -> bool {
+        self.list.iter().any(|w| w.text.as_deref().is_some_and(|s| like(&value_text(v), s)))
+    }
+
+    fn ord(&self, v: &Value, f: fn(Ordering) -> bool) -> bool {
+        cmp_values(v, &self.whole).is_some_and(f)
+    }
+
+    /// The condition on a value (`values` is a list for multifields like phones).
+    fn matches(&self, values: &[Value]) -> bool {
+        let any = |f: &dyn Fn(&Value) -> bool| values.iter().any(f);
+        match self.op.as_str() {
+            "=" | "@" => any(&|v| self.eq(v)),
+            "!=" | "!" | "!@" => !any(&|v| self.eq(v)),
+            "%" => any(&|v| self.contains(v)),
+            "!%" => !any(&|v| self.contains(v)),
+            "=%" | "%=" => any(&|v| self.pattern(v)),
+            "!=%" | "!%=" => !any(&|v| self.pattern(v)),
+            ">" => any(&|v| self.ord(v, Ordering::is_gt)),
+            ">=" => any(&|v| self.ord(v, Ordering::is_ge)),
+            "<" => any(&|v| self.ord(v, Ordering::is_lt)),
+            "<=" => any(&|v| self.ord(v, Ordering::is_le)),
+            _ => false,
+        }
     }
 }
 
@@ -414,14 +476,14 @@ pub fn calllist_list(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     if select.is_empty() {
         select = LIST_FIELDS.iter().map(|s| s.to_string()).collect();
     }
-    let mut conds: Vec<(String, String, PValue)> = Vec::new();
+    let mut conds: Vec<(String, Matcher)> = Vec::new();
     if let Some(PValue::Arr(f)) = p.get("FILTER") {
         for (k, v) in f.iter() {
             let (op, field) = split_op(k);
             if !LIST_FIELDS.contains(&field) {
                 return Err(unknown_list_field(field));
             }
-            conds.push((op.to_owned(), field.to_owned(), v.clone()));
+            conds.push((field.to_owned(), Matcher::new(op, v)));
         }
     }
     let mut order: Vec<(String, bool)> = Vec::new();
@@ -434,12 +496,8 @@ pub fn calllist_list(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
             order.push((k.clone(), desc));
         }
     }
-    let mut rows: Vec<&CallList> = cx
-        .st
-        .lists
-        .values()
-        .filter(|l| conds.iter().all(|(op, f, v)| matches_op(op, &[list_field(l, f)], v)))
-        .collect();
+    let mut rows: Vec<&CallList> =
+        cx.st.lists.values().filter(|l| conds.iter().all(|(f, m)| m.matches(&[list_field(l, f)]))).collect();
     rows.sort_by(|a, b| {
         for (f, desc) in &order {
             let (x, y) = (list_field(a, f), list_field(b, f));
@@ -447,7 +505,7 @@ pub fn calllist_list(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
                 x.as_str().and_then(|s| s.parse::<f64>().ok()),
                 y.as_str().and_then(|s| s.parse::<f64>().ok()),
             ) {
-                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
                 _ => x.as_str().unwrap_or("").cmp(y.as_str().unwrap_or("")),
             };
             let o = if *desc { o.reverse() } else { o };
@@ -455,7 +513,7 @@ pub fn calllist_list(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
                 return o;
             }
         }
-        std::cmp::Ordering::Equal
+        Ordering::Equal
     });
     let page: Box<dyn Iterator<Item = &&CallList>> =
         if start < 0 { Box::new(rows.iter()) } else { Box::new(rows.iter().skip(start as usize).take(PAGE)) };
@@ -516,33 +574,67 @@ fn fm(id: u64, phones: &[String], emails: &[String]) -> Value {
     Value::Array(out)
 }
 
-fn item_row(cx: &Cx<'_>, kind: EntityKind, id: u64) -> Option<Map<String, Value>> {
-    let nz = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
-    let v = match kind {
-        EntityKind::Contact => {
-            let c = cx.st.contacts.get(&id)?;
-            json!({
-                "id": c.id, "name": nz(&c.name), "lastName": nz(&c.last_name), "secondName": nz(&c.second_name),
-                "honorific": nz(&c.honorific), "post": nz(&c.post), "companyId": c.company_id,
-                "companyIds": c.company_id.into_iter().collect::<Vec<_>>(), "assignedById": c.assigned_by_id,
-                "hasPhone": if c.phones.is_empty() { "N" } else { "Y" }, "hasEmail": if c.emails.is_empty() { "N" } else { "Y" },
-                "createdTime": c.created_time, "fm": fm(c.id, &c.phones, &c.emails),
-                "phone": c.phones, "email": c.emails,
-            })
+/// A contact or a company as `crm.item.list` reads it.
+#[derive(Clone, Copy)]
+enum Entity<'a> {
+    Contact(&'a Contact),
+    Company(&'a Company),
+}
+
+impl Entity<'_> {
+    /// One field of the entity's row, as the answer writes it; `None` for a field the type does not have.
+    /// Filters, the order and the rows of a page all read fields through this, so they agree.
+    fn field(self, field: &str) -> Option<Value> {
+        let nz = |s: &str| if s.is_empty() { Value::Null } else { json!(s) };
+        let yn = |empty: bool| json!(if empty { "N" } else { "Y" });
+        let v = match self {
+            Entity::Contact(c) => match field {
+                "id" => json!(c.id),
+                "name" => nz(&c.name),
+                "lastName" => nz(&c.last_name),
+                "secondName" => nz(&c.second_name),
+                "honorific" => nz(&c.honorific),
+                "post" => nz(&c.post),
+                "companyId" => json!(c.company_id),
+                "companyIds" => json!(c.company_id.into_iter().collect::<Vec<_>>()),
+                "assignedById" => json!(c.assigned_by_id),
+                "hasPhone" => yn(c.phones.is_empty()),
+                "hasEmail" => yn(c.emails.is_empty()),
+                "createdTime" => json!(c.created_time),
+                "fm" => fm(c.id, &c.phones, &c.emails),
+                "phone" => json!(c.phones),
+                "email" => json!(c.emails),
+                _ => return None,
+            },
+            Entity::Company(c) => match field {
+                "id" => json!(c.id),
+                "title" => json!(c.title),
+                "contactIds" => json!(c.contact_ids),
+                "assignedById" => json!(c.assigned_by_id),
+                "hasPhone" => yn(c.phones.is_empty()),
+                "hasEmail" => yn(c.emails.is_empty()),
+                "createdTime" => json!(c.created_time),
+                "fm" => fm(c.id, &c.phones, &c.emails),
+                "phone" => json!(c.phones),
+                "email" => json!(c.emails),
+                _ => return None,
+            },
+        };
+        Some(v)
+    }
+
+    /// The row of a page: `id`, then the selected fields.
+    fn row(self, select: &[String]) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), self.field("id").unwrap_or(Value::Null));
+        for f in select {
+            if f != "id"
+                && let Some(v) = self.field(f)
+            {
+                m.insert(f.clone(), v);
+            }
         }
-        EntityKind::Company => {
-            let c = cx.st.companies.get(&id)?;
-            json!({
-                "id": c.id, "title": c.title, "contactIds": c.contact_ids, "assignedById": c.assigned_by_id,
-                "hasPhone": if c.phones.is_empty() { "N" } else { "Y" }, "hasEmail": if c.emails.is_empty() { "N" } else { "Y" },
-                "createdTime": c.created_time, "fm": fm(c.id, &c.phones, &c.emails),
-                "phone": c.phones, "email": c.emails,
-            })
-        }
-    };
-    match v {
-        Value::Object(m) => Some(m),
-        _ => None,
+        Value::Object(m)
     }
 }
 
@@ -552,7 +644,7 @@ fn invalid(text: String) -> RestError {
 
 /// A parsed `crm.item.list` filter: conditions joined by AND or OR, possibly nested.
 enum Filter {
-    Cond { op: String, field: String, value: PValue },
+    Cond { field: String, m: Matcher },
     Group { or: bool, parts: Vec<Filter> },
 }
 
@@ -583,27 +675,155 @@ fn parse_filter(f: &PArr, fields: &[&str]) -> Result<Filter, RestError> {
         {
             return Err(invalid(format!("Invalid filter: field '{field}' has invalid value")));
         }
-        parts.push(Filter::Cond { op: op.to_owned(), field: field.to_owned(), value: v.clone() });
+        parts.push(Filter::Cond { field: field.to_owned(), m: Matcher::new(op, v) });
     }
     Ok(Filter::Group { or, parts })
 }
 
-fn filter_matches(f: &Filter, row: &Map<String, Value>) -> bool {
-    match f {
-        Filter::Cond { op, field, value } => {
-            let vals = match row.get(field) {
-                Some(Value::Array(a)) if FILTER_ONLY.contains(&field.as_str()) => a.clone(),
-                Some(v) => vec![v.clone()],
-                None => vec![Value::Null],
-            };
-            matches_op(op, &vals, value)
+impl Filter {
+    fn is_empty(&self) -> bool {
+        matches!(self, Filter::Group { parts, .. } if parts.is_empty())
+    }
+
+    fn matches(&self, e: Entity<'_>) -> bool {
+        match self {
+            Filter::Cond { field, m } => {
+                let vals = match e.field(field) {
+                    Some(Value::Array(a)) if FILTER_ONLY.contains(&field.as_str()) => a,
+                    Some(v) => vec![v],
+                    None => vec![Value::Null],
+                };
+                m.matches(&vals)
+            }
+            Filter::Group { or: true, parts } => parts.is_empty() || parts.iter().any(|p| p.matches(e)),
+            Filter::Group { or: false, parts } => parts.iter().all(|p| p.matches(e)),
         }
-        Filter::Group { or: true, parts } => parts.is_empty() || parts.iter().any(|p| filter_matches(p, row)),
-        Filter::Group { or: false, parts } => parts.iter().all(|p| filter_matches(p, row)),
+    }
+
+    /// The IDs the filter can match, from an `id` condition at the top level of an AND filter: a superset
+    /// (the filter still decides every row), so that a lookup by IDs or an `>id` page does not scan the table.
+    fn id_span(&self) -> IdSpan {
+        let Filter::Group { or: false, parts } = self else {
+            return IdSpan::All;
+        };
+        parts
+            .iter()
+            .find_map(|p| match p {
+                Filter::Cond { field, m } if field == "id" => m.id_span(),
+                _ => None,
+            })
+            .unwrap_or(IdSpan::All)
     }
 }
 
+/// Which IDs to read rows for.
+enum IdSpan {
+    All,
+    /// Ascending, without duplicates.
+    Ids(Vec<u64>),
+    Range(u64, u64),
+}
+
+/// Integers below this are exact as `f64`, so a number there equals exactly one ID.
+const EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+impl Matcher {
+    /// The IDs an `id` condition can match (row IDs compare as numbers, see [`cmp_values`]); `None` when it
+    /// cannot tell.
+    fn id_span(&self) -> Option<IdSpan> {
+        match self.op.as_str() {
+            "=" | "@" => {
+                let mut ids = Vec::new();
+                for w in &self.list {
+                    match w.num {
+                        // Text that is not a number never equals an ID's digits, nor does a fraction.
+                        None => {}
+                        Some(x) if x.is_finite() && x.fract() != 0.0 => {}
+                        Some(x) if x.is_finite() && (0.0..EXACT_F64).contains(&x) => ids.push(x as u64),
+                        Some(x) if x.is_finite() && x < 0.0 => {}
+                        Some(_) => return None,
+                    }
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                Some(IdSpan::Ids(ids))
+            }
+            ">" | ">=" => {
+                let y = self.whole.num.filter(|y| y.is_finite() && y.abs() < EXACT_F64)?;
+                Some(IdSpan::Range(if y <= 0.0 { 0 } else { y.floor() as u64 }, u64::MAX))
+            }
+            "<" | "<=" => {
+                let y = self.whole.num.filter(|y| y.is_finite() && y.abs() < EXACT_F64)?;
+                Some(if y < 0.0 { IdSpan::Ids(Vec::new()) } else { IdSpan::Range(0, y.ceil() as u64) })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The stored entities of a type within a span of IDs, by ID ascending, with their keys.
+fn entities<'a>(
+    st: &'a State,
+    kind: EntityKind,
+    span: IdSpan,
+) -> Box<dyn DoubleEndedIterator<Item = (u64, Entity<'a>)> + 'a> {
+    fn pick<'a, T>(
+        map: &'a BTreeMap<u64, T>,
+        span: IdSpan,
+        wrap: fn(&'a T) -> Entity<'a>,
+    ) -> Box<dyn DoubleEndedIterator<Item = (u64, Entity<'a>)> + 'a> {
+        match span {
+            IdSpan::All => Box::new(map.iter().map(move |(k, v)| (*k, wrap(v)))),
+            IdSpan::Ids(ids) => Box::new(ids.into_iter().filter_map(move |k| map.get(&k).map(|v| (k, wrap(v))))),
+            IdSpan::Range(lo, hi) => Box::new(map.range(lo..=hi).map(move |(k, v)| (*k, wrap(v)))),
+        }
+    }
+    match kind {
+        EntityKind::Contact => pick(&st.contacts, span, Entity::Contact),
+        EntityKind::Company => pick(&st.companies, span, Entity::Company),
+    }
+}
+
+/// How many stored entities of a type a caller with the type right may read.
+fn readable_count(st: &State, kind: EntityKind, perm: &Permissions) -> usize {
+    let (len, denied) = match kind {
+        EntityKind::Contact => {
+            (st.contacts.len(), perm.deny_contacts.iter().filter(|id| st.contacts.contains_key(id)).count())
+        }
+        EntityKind::Company => {
+            (st.companies.len(), perm.deny_companies.iter().filter(|id| st.companies.contains_key(id)).count())
+        }
+    };
+    if perm.admin { len } else { len - denied }
+}
+
+/// Counts the rows and keeps the page of them starting at `offset`; without a count (`start` < 0) it stops
+/// at the end of the page.
+fn window<'a>(rows: impl Iterator<Item = Entity<'a>>, offset: usize, count: bool) -> (usize, Vec<Entity<'a>>) {
+    let mut total = 0;
+    let mut page = Vec::new();
+    for e in rows {
+        if total >= offset && page.len() < PAGE {
+            page.push(e);
+        } else if !count && page.len() == PAGE {
+            break;
+        }
+        total += 1;
+    }
+    (total, page)
+}
+
+/// A row's sort key for one `order` field: the value as a number when it is one, and as lower-cased text
+/// (empty unless it is a string).
+type SortKey = (Option<f64>, String);
+
+fn sort_key(v: Option<Value>) -> SortKey {
+    let v = v.unwrap_or(Value::Null);
+    (v.as_f64(), v.as_str().map(str::to_lowercase).unwrap_or_default())
+}
+
 /// reference 2.2: contacts (3) and companies (4), only rows the caller may read; `total`, `next`, pages of 50.
+/// Rows are filtered and ordered on the stored entities; JSON is built only for the page returned.
 pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
     let kind = p.get("entityTypeId").and_then(|v| EntityKind::from_type_id(v.php_int()));
     let Some(kind) = kind else {
@@ -655,53 +875,42 @@ pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
             }
         }
     }
-    let ids: Vec<u64> = match kind {
-        EntityKind::Contact => cx.st.contacts.keys().copied().collect(),
-        EntityKind::Company => cx.st.companies.keys().copied().collect(),
-    };
-    let mut rows: Vec<Map<String, Value>> = ids
-        .into_iter()
-        .filter(|id| perm.can_read_item(kind, *id))
-        .filter_map(|id| item_row(cx, kind, id))
-        .filter(|r| filter_matches(&filter, r))
-        .collect();
-    if !order.is_empty() {
-        rows.sort_by(|a, b| {
-            for (f, desc) in &order {
-                let (x, y) = (a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null));
-                let o = match (x.as_f64(), y.as_f64()) {
-                    (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-                    _ => {
-                        let s = |v: &Value| v.as_str().map(str::to_lowercase).unwrap_or_default();
-                        s(x).cmp(&s(y))
-                    }
-                };
-                let o = if *desc { o.reverse() } else { o };
-                if o.is_ne() {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
-    }
     let start = start_param(p);
-    let total = rows.len();
     let offset = usize::try_from(start).unwrap_or(0);
-    let items: Vec<Value> = rows
-        .into_iter()
-        .skip(offset)
-        .take(PAGE)
-        .map(|mut r| {
-            let mut m = Map::new();
-            m.insert("id".into(), r.remove("id").unwrap_or(Value::Null));
-            for f in &select {
-                if let Some(v) = r.get(f) {
-                    m.insert(f.clone(), v.clone());
+    let count = start >= 0;
+    let st: &State = cx.st;
+    let rows = entities(st, kind, filter.id_span())
+        .filter(|(id, e)| perm.can_read_item(kind, *id) && (filter.is_empty() || filter.matches(*e)))
+        .map(|(_, e)| e);
+    // Without a filter, the count is known without reading the rows.
+    let known = (count && filter.is_empty()).then(|| readable_count(st, kind, &perm));
+    let count = count && known.is_none();
+    let (total, page) = match order.first() {
+        // IDs are unique and the rows come by ID ascending: an order that starts with `id` is decided by it.
+        None => window(rows, offset, count),
+        Some((f, false)) if f == "id" => window(rows, offset, count),
+        Some((f, true)) if f == "id" => window(rows.rev(), offset, count),
+        Some(_) => {
+            let mut keyed: Vec<(Vec<SortKey>, Entity<'_>)> =
+                rows.map(|e| (order.iter().map(|(f, _)| sort_key(e.field(f))).collect(), e)).collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                for (((xn, xs), (yn, ys)), (_, desc)) in a.iter().zip(b).zip(&order) {
+                    let o = match (xn, yn) {
+                        (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+                        _ => xs.cmp(ys),
+                    };
+                    let o = if *desc { o.reverse() } else { o };
+                    if o.is_ne() {
+                        return o;
+                    }
                 }
-            }
-            Value::Object(m)
-        })
-        .collect();
+                Ordering::Equal
+            });
+            window(keyed.into_iter().map(|(_, e)| e), offset, count)
+        }
+    };
+    let total = known.unwrap_or(total);
+    let items: Vec<Value> = page.into_iter().map(|e| e.row(&select)).collect();
     let (total, next) = if start < 0 {
         (None, None)
     } else {

@@ -154,8 +154,22 @@ impl CallList {
     /// one can share one) are ordered by element ID, where the portal's database leaves the order open.
     pub fn ranked(&self) -> Vec<&ListItem> {
         let mut v: Vec<&ListItem> = self.items.iter().collect();
-        v.sort_by_key(|i| (i.rank, i.element_id));
+        if !self.is_ranked() {
+            v.sort_by_key(|i| (i.rank, i.element_id));
+        }
         v
+    }
+
+    /// Whether `items` is already stored in `RANK` order (writers keep it so, which spares readers a sort).
+    pub fn is_ranked(&self) -> bool {
+        self.items.is_sorted_by_key(|i| (i.rank, i.element_id))
+    }
+
+    /// Puts `items` in `RANK` order. Stable, so the order [`CallList::ranked`] gives is unchanged.
+    pub fn store_ranked(&mut self) {
+        if !self.is_ranked() {
+            self.items.sort_by_key(|i| (i.rank, i.element_id));
+        }
     }
 }
 

@@ -254,34 +254,73 @@ pub fn time_block(start: f64, finish: f64, processing: f64, operating: Option<Op
     t
 }
 
-/// One whole HTTP REST request, from raw pieces to the reply. The lock is held throughout: the portal is
-/// one consistent state, and no handler waits on anything.
-pub fn handle(st: &mut State, info: &Info, host: Host, raw: &RawRequest<'_>) -> Reply {
-    let wall = Instant::now();
-    let start = st.now();
-    let method = method_name(raw.method);
+/// A REST request read from its raw pieces: method, parameters and token. Reading needs nothing from the
+/// portal's state, so it is done before the lock is taken (a large body takes a while to parse).
+pub struct Parsed<'a> {
+    raw_method: &'a str,
+    query: &'a str,
+    method: String,
+    params: PArr,
+    token: Option<String>,
+    /// The parameters as the call log keeps them.
+    logged_params: Value,
+}
 
-    if host == Host::Portal
-        && let Some(to) = &st.moved_to
-    {
-        let mut target = to.join(&format!("rest/{}", raw.method)).map(|u| u.to_string()).unwrap_or_default();
-        if !raw.query.is_empty() {
-            target = format!("{target}?{}", raw.query);
-        }
-        return Reply { status: 302, content_type: "text/html", body: Vec::new(), location: Some(target), drop: false };
-    }
-
+pub fn parse<'a>(raw: &RawRequest<'a>) -> Parsed<'a> {
     let mut params = parse_query(raw.query);
     params.merge_over(parse_body(raw.content_type, raw.body));
     let token = take_token(&mut params, raw.authorization);
     let logged_params = PValue::Arr(params.clone()).to_json();
+    Parsed { raw_method: raw.method, query: raw.query, method: method_name(raw.method), params, token, logged_params }
+}
 
-    let record = |st: &mut State, caller: Option<&Caller>, status: u16, error: Option<&str>| {
+/// The answer to a REST request. A success envelope is kept as JSON until the lock is released, since
+/// writing a big one out takes a while.
+#[derive(Debug)]
+pub enum Answer {
+    Reply(Reply),
+    Json(u16, Value),
+}
+
+impl Answer {
+    pub fn into_reply(self) -> Reply {
+        match self {
+            Answer::Reply(r) => r,
+            Answer::Json(status, v) => Reply::json(status, &v),
+        }
+    }
+}
+
+/// One whole REST request, from its parsed pieces to the answer. The caller holds the lock throughout: the
+/// portal is one consistent state, and no handler waits on anything. `wall` is when parsing began.
+pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: Instant) -> Answer {
+    let start = st.now();
+    let Parsed { raw_method, query, method, params, token, logged_params } = req;
+
+    if host == Host::Portal
+        && let Some(to) = &st.moved_to
+    {
+        let mut target = to.join(&format!("rest/{raw_method}")).map(|u| u.to_string()).unwrap_or_default();
+        if !query.is_empty() {
+            target = format!("{target}?{query}");
+        }
+        return Answer::Reply(Reply {
+            status: 302,
+            content_type: "text/html",
+            body: Vec::new(),
+            location: Some(target),
+            drop: false,
+        });
+    }
+
+    // Each way through logs the call once, so the logged parameters are moved, not copied.
+    let mut logged_params = Some(logged_params);
+    let mut record = |st: &mut State, caller: Option<&Caller>, status: u16, error: Option<&str>| {
         let rec = CallRecord {
             seq: 0,
             time: start,
             method: method.clone(),
-            params: logged_params.clone(),
+            params: logged_params.take().unwrap_or(Value::Null),
             user_id: caller
                 .map(|c| c.user_id)
                 .or_else(|| token.as_ref().and_then(|t| st.access.get(t)).map(|t| t.user_id)),
@@ -302,15 +341,21 @@ pub fn handle(st: &mut State, info: &Info, host: Host, raw: &RawRequest<'_>) -> 
         if !st.rt.bucket_admit(now) {
             let e = fault_error(FaultKind::QueryLimit);
             record(st, None, e.status, Some(&e.code));
-            return Reply::error(&e, info.config.quirks.php_error);
+            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
         }
         if let Some(kind) = st.rt.pick_fault(&method) {
             let e = fault_error(kind);
             record(st, None, e.status, Some(&e.code));
             if kind == FaultKind::Drop {
-                return Reply { status: 200, content_type: "", body: Vec::new(), location: None, drop: true };
+                return Answer::Reply(Reply {
+                    status: 200,
+                    content_type: "",
+                    body: Vec::new(),
+                    location: None,
+                    drop: true,
+                });
             }
-            return Reply::error(&e, info.config.quirks.php_error);
+            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
         }
     }
 
@@ -318,7 +363,7 @@ pub fn handle(st: &mut State, info: &Info, host: Host, raw: &RawRequest<'_>) -> 
         Ok(c) => c,
         Err(e) => {
             record(st, None, e.status, Some(&e.code));
-            return Reply::error(&e, info.config.quirks.php_error);
+            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
         }
     };
 
@@ -338,14 +383,14 @@ pub fn handle(st: &mut State, info: &Info, host: Host, raw: &RawRequest<'_>) -> 
                 env.insert("next".into(), json!(n));
             }
             env.insert("time".into(), time_block(start, finish, processing, Some(operating)));
-            Reply::json(200, &Value::Object(env))
+            Answer::Json(200, Value::Object(env))
         }
         Err(e) => {
             if let Some(rec) = st.calls.iter_mut().rev().find(|r| r.seq == seq) {
                 rec.status = e.status;
                 rec.error = Some(e.code.clone());
             }
-            Reply::error(&e, info.config.quirks.php_error)
+            Answer::Reply(Reply::error(&e, info.config.quirks.php_error))
         }
     }
 }

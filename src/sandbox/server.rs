@@ -138,11 +138,14 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
         body: &body,
         authorization: header(&req, "authorization"),
     };
-    let reply = {
+    // Parsing and writing the JSON out happen outside the lock; only the call itself holds it.
+    let wall = std::time::Instant::now();
+    let parsed = rest::parse(&raw);
+    let answer = {
         let mut st = inner.lock();
-        rest::handle(&mut st, &inner.info, host, &raw)
+        rest::handle(&mut st, &inner.info, host, parsed, wall)
     };
-    to_response(reply, &inner.info.client_id)
+    to_response(answer.into_reply(), &inner.info.client_id)
 }
 
 async fn rest_portal(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {

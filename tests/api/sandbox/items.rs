@@ -148,3 +148,61 @@ async fn webform_list_shows_active_forms_unless_inactive_are_asked_for() {
     let r = p.form("crm.webform.list", &t, "GET_INACTIVE=y").await;
     assert_eq!(r.assert_ok().as_array().unwrap().len(), active.len(), "only the exact string Y counts");
 }
+
+/// reference 2.2: an `id` condition at the top of the filter answers exactly as the same condition nested
+/// one level down (the lookup by IDs must find the same rows as a scan): values as numbers, numeric strings,
+/// duplicates, unknown and hidden IDs, ranges, with other conditions, order and paging.
+#[tokio::test]
+async fn item_list_id_conditions_answer_as_a_scan_would() {
+    let p = start().await;
+    p.sb.deny(MANAGER_BOTH, EntityKind::Contact, 4).unwrap();
+    p.sb.delete_contact(6);
+    let conds = [
+        json!({"@id": [5, "3", 3, 999, 4.0, " 7 ", 6, 4]}),
+        json!({"id": 2}),
+        json!({"=id": "8"}),
+        json!({"@id": []}),
+        json!({"@id": [2.5, -1, 0]}),
+        json!({">id": 50}),
+        json!({">=id": "50"}),
+        json!({"<id": 5.5}),
+        json!({"<=id": 3}),
+        json!({"<id": -3}),
+        json!({">id": 10, "<id": 20, "%name": "а"}),
+        json!({"@id": (1..=60).collect::<Vec<u64>>(), "!id": 10}),
+    ];
+    for user in [ADMIN, MANAGER_BOTH] {
+        let t = p.token(user);
+        for cond in &conds {
+            for extra in
+                [json!({}), json!({"order": {"id": "DESC"}}), json!({"order": {"lastName": "ASC"}, "start": 5})]
+            {
+                let ask = |filter: serde_json::Value| {
+                    let mut body = json!({"entityTypeId": 3, "select": ["*"], "filter": filter});
+                    for (k, v) in extra.as_object().unwrap() {
+                        body[k] = v.clone();
+                    }
+                    body
+                };
+                let direct = p.json("crm.item.list", &t, ask(cond.clone())).await;
+                let nested = p.json("crm.item.list", &t, ask(json!({"0": cond}))).await;
+                direct.assert_ok();
+                assert_eq!(
+                    (&direct.body["result"], &direct.body["total"], &direct.body.get("next")),
+                    (&nested.body["result"], &nested.body["total"], &nested.body.get("next")),
+                    "user {user}, filter {cond}, {extra}"
+                );
+            }
+        }
+    }
+    let t = p.token(ADMIN);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"@id": [5, "3", 3, 6]}})).await;
+    assert_eq!(ids_of(&r), vec![3, 5]);
+    assert_eq!(r.body["total"], json!(2));
+    // An order by text: case-insensitive, ties by ID, then paged.
+    let mut expected: Vec<(String, u64)> = p.sb.contacts().iter().map(|c| (c.last_name.to_lowercase(), c.id)).collect();
+    expected.sort();
+    let expected: Vec<u64> = expected.into_iter().map(|(_, id)| id).skip(50).collect();
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "order": {"lastName": "ASC"}, "start": 50})).await;
+    assert_eq!(ids_of(&r), expected);
+}
