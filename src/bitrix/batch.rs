@@ -88,7 +88,7 @@ impl<S: TokenStore> Caller<'_, S> {
     }
 
     /// One `batch` request of at most 50 commands, run by the portal in the order given (the JSON object keeps
-/// insertion order); `$result[key]…` references between them work.
+    /// insertion order); `$result[key]…` references between them work.
     pub async fn batch_once(&self, commands: &[Command], halt: bool) -> Result<BatchOutcome, BitrixError> {
         if commands.is_empty() {
             return Ok(BatchOutcome::default());

@@ -266,7 +266,8 @@ pub async fn save<S: TokenStore>(
 /// call status then by their old order (it re-ranks them so), then the new ones (reference 1.1 step 10).
 fn predicted_first_page(current: &[Member], plan: &Plan) -> Vec<EntityId> {
     let removed: HashSet<EntityId> = plan.removed.iter().copied().collect();
-    let mut kept: Vec<(usize, &Member)> = current.iter().enumerate().filter(|(_, m)| !removed.contains(&m.id)).collect();
+    let mut kept: Vec<(usize, &Member)> =
+        current.iter().enumerate().filter(|(_, m)| !removed.contains(&m.id)).collect();
     kept.sort_by(|(i, a), (j, b)| a.status.cmp(&b.status).then(i.cmp(j)));
     kept.into_iter().map(|(_, m)| m.id).chain(plan.added.iter().copied()).take(50).collect()
 }

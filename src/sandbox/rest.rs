@@ -32,13 +32,14 @@ pub struct RestError {
     pub status: u16,
     pub code: String,
     pub description: String,
-    pub extra: Map<String, Value>,
+    /// Additional keys of the error envelope (e.g. `argument`); boxed, as most errors have none.
+    pub extra: Box<Map<String, Value>>,
     pub php: bool,
 }
 
 impl RestError {
     pub fn new(status: u16, code: &str, description: impl Into<String>) -> Self {
-        RestError { status, code: code.into(), description: description.into(), extra: Map::new(), php: false }
+        RestError { status, code: code.into(), description: description.into(), extra: Box::default(), php: false }
     }
 
     /// A PHP `Error` the REST server does not catch (reference 1.1 pitfalls).
@@ -55,7 +56,7 @@ impl RestError {
         let mut m = Map::new();
         m.insert("error".into(), Value::String(self.code.clone()));
         m.insert("error_description".into(), Value::String(self.description.clone()));
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             m.insert(k.clone(), v.clone());
         }
         Value::Object(m)

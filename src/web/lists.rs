@@ -89,7 +89,7 @@ fn bitrix_failure(state: &AppState, m: &Manager, e: &BitrixError) -> HttpRespons
         BitrixError::Api(_) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::BAD_GATEWAY,
     };
-    problem(status, m.lang(), &m.framing(), &messages::bitrix(m.lang(), e), e.api().map(|a| a.raw_code.clone()))
+    problem(status, m.lang(), &m.framing(), &messages::bitrix(m.lang(), e), None)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -326,7 +326,15 @@ async fn list_page(
         &state,
         &m,
         id,
-        EditorInput { view: None, known: HashMap::new(), change: Some(change), mpage, searching, spage, notices: vec![] },
+        EditorInput {
+            view: None,
+            known: HashMap::new(),
+            change: Some(change),
+            mpage,
+            searching,
+            spage,
+            notices: vec![],
+        },
     )
     .await
 }
@@ -757,7 +765,15 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
                         &state,
                         &m,
                         id,
-                        EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
+                        EditorInput {
+                            view: None,
+                            known: HashMap::new(),
+                            change: None,
+                            mpage: 0,
+                            searching: false,
+                            spage: 0,
+                            notices,
+                        },
                     )
                     .await
                 }
@@ -778,7 +794,15 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
                 &state,
                 &m,
                 id,
-                EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
+                EditorInput {
+                    view: None,
+                    known: HashMap::new(),
+                    change: None,
+                    mpage: 0,
+                    searching: false,
+                    spage: 0,
+                    notices,
+                },
             )
             .await
         }
@@ -873,7 +897,15 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
                 &state,
                 &m,
                 list,
-                EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices },
+                EditorInput {
+                    view: None,
+                    known: HashMap::new(),
+                    change: None,
+                    mpage: 0,
+                    searching: false,
+                    spage: 0,
+                    notices,
+                },
             )
             .await
         }

@@ -122,30 +122,39 @@ async fn a_manager_adds_three_contacts_then_removes_two_in_the_browser() {
     b.finish().await;
 }
 
+/// Errors a manager can run into through the pages, in both languages: Bitrix24's LIST_ID_ERROR (a contact
+/// list opened by a manager who may read companies only, reference 1.2) and the rule that a call list cannot
+/// be emptied (reference 1.1 step 4), checked before Bitrix24 would refuse it. The other rows of the
+/// reference's table are explained by `web::messages`, whose unit test covers each in both languages.
 #[tokio::test]
-async fn a_refused_update_is_explained_in_russian_and_in_english() {
+async fn errors_are_explained_in_russian_and_in_english() {
     let Some(b) = Browser::start().await else { return };
     let app = TestApp::installed().await;
-    let list = app.sandbox.lists()[0].id;
-    for (lang, expected) in [("ru", "больше нет в CRM"), ("en", "no longer exist in the CRM")] {
-        let doomed = app.sandbox.add_contact("Temporary", "Contact");
-        open_portal(&b, &app, 2, lang).await;
-        b.click(&format!("[data-open-list=\"{list}\"]")).await;
-        b.fill("#ids", &doomed.to_string()).await;
-        b.check("#intent-add").await;
-        b.click("#review").await;
-        b.wait("#confirm").await;
-        // The contact is deleted in the CRM before the manager confirms: Bitrix24 answers
-        // ENTITIES_ERROR "Incorrect entities id" (reference 1.1 step 4).
-        assert!(app.sandbox.delete_contact(doomed));
-        let members = app.sandbox.list(list).unwrap().member_ids();
-        b.click("#confirm").await;
-        let text = b.text("[data-notice=\"error\"]").await;
-        assert!(text.contains(expected), "{lang}: {text}");
-        assert!(!text.contains("ENTITIES_ERROR"), "never a bare code");
+    let contacts = app.sandbox.lists().iter().find(|l| l.members.len() == 25).expect("a small contact list").id;
+    for (lang, no_list, no_empty) in [
+        ("ru", "Такого списка обзвона нет, или у вас нет к нему доступа", "не позволяет очистить список"),
+        ("en", "This call list does not exist, or you may not see it", "cannot empty a call list"),
+    ] {
+        // User 4 may read companies only.
+        open_portal(&b, &app, 4, lang).await;
+        b.click(&format!("[data-open-list=\"{contacts}\"]")).await;
+        let text = b.text(".alert-error").await;
+        assert!(text.contains(no_list), "{lang}: {text}");
+        assert!(!text.contains("LIST_ID_ERROR"), "never a bare code");
         shot(&b, &format!("error-{lang}")).await;
-        assert_eq!(app.sandbox.list(list).unwrap().member_ids(), members, "nothing changed");
+
+        // User 2 tries to remove every member.
+        open_portal(&b, &app, 2, lang).await;
+        b.click(&format!("[data-open-list=\"{contacts}\"]")).await;
+        b.check("#members input[data-select-all]").await;
+        b.check("#intent-remove").await;
+        let before = app.sandbox.list(contacts).unwrap().member_ids();
+        b.click("#review").await;
+        let text = b.text("[data-notice=\"error\"]").await;
+        assert!(text.contains(no_empty), "{lang}: {text}");
+        assert_eq!(app.sandbox.list(contacts).unwrap().member_ids(), before, "nothing changed");
     }
+    assert!(app.sandbox.calls_of("crm.calllist.update").is_empty(), "no update was sent");
     b.finish().await;
 }
 
