@@ -31,24 +31,48 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-/// Last seen member counts per portal and list. A hint only: each instance keeps its own.
+/// What was last seen of each list (its member count, its type), per portal. A hint only, to size reads:
+/// each instance keeps its own, and a wrong hint costs a request, never a wrong answer.
 #[derive(Default)]
-pub struct ListSizes(std::sync::Mutex<std::collections::HashMap<(String, u64), u64>>);
+pub struct ListSizes(std::sync::Mutex<std::collections::HashMap<(String, u64), ListHint>>);
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListHint {
+    pub size: Option<u64>,
+    pub entity: Option<crate::domain::EntityType>,
+}
 
 impl ListSizes {
     const MAX_ENTRIES: usize = 100_000;
 
-    pub fn get(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> Option<u64> {
-        self.0.lock().ok()?.get(&(portal.to_string(), list.get())).copied()
-    }
-
-    pub fn set(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, size: u64) {
+    fn update(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, f: impl FnOnce(&mut ListHint)) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= Self::MAX_ENTRIES {
                 map.clear();
             }
-            map.insert((portal.to_string(), list.get()), size);
+            f(map.entry((portal.to_string(), list.get())).or_default());
         }
+    }
+
+    pub fn hint(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> ListHint {
+        self.0.lock().ok().and_then(|m| m.get(&(portal.to_string(), list.get())).copied()).unwrap_or_default()
+    }
+
+    pub fn get(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> Option<u64> {
+        self.hint(portal, list).size
+    }
+
+    pub fn set(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, size: u64) {
+        self.update(portal, list, |h| h.size = Some(size));
+    }
+
+    pub fn set_entity(
+        &self,
+        portal: &crate::domain::MemberId,
+        list: crate::domain::ListId,
+        e: crate::domain::EntityType,
+    ) {
+        self.update(portal, list, |h| h.entity = Some(e));
     }
 }
 

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::bitrix::batch::Command;
-use crate::bitrix::methods::calllist::{CallList, CallStatus, Member, parse_list, parse_members, parse_statuses};
+use crate::bitrix::methods::calllist::{
+    CallList, CallStatus, Member, MemberRead, parse_list, parse_members, parse_statuses,
+};
 use crate::bitrix::methods::crm::{
     CrmItem, ItemPage, Webform, lookup_commands, parse_lookup, parse_webforms, search_filter,
 };
@@ -78,15 +80,31 @@ pub struct ListView {
     pub members: Vec<Member>,
     pub statuses: Vec<CallStatus>,
     pub forms: Vec<Webform>,
+    /// Names of the first page's members, when they could be read in the same request.
+    pub first_page: HashMap<EntityId, CrmItem>,
     pub requests: u32,
 }
 
-/// The list, all its members the manager can see, the call statuses and the web forms: one request for
-/// lists up to about 2,300 members.
+/// A `crm.item.list` command naming the first page's members through `$result[m0][i][ID]` references, so
+/// the names come in the same batch as the page. Only for lists known to fill a page: a reference to a
+/// missing row fails the command (the names are then asked for separately).
+fn first_page_names(entity: EntityType) -> Command {
+    let ids: Vec<String> = (0..50).map(|i| format!("$result[m0][{i}][ID]")).collect();
+    Command::new(
+        "names",
+        "crm.item.list",
+        json!({ "entityTypeId": entity.type_id(), "select": ["*"], "filter": { "@id": ids }, "start": -1 }),
+    )
+}
+
+/// The list, all its members the manager can see, the call statuses, the web forms, and (when the list's
+/// type is known and it fills a page) the names of the first page: one request for lists up to about
+/// 2,300 members.
 pub async fn open_list<S: TokenStore>(
     caller: &Caller<'_, S>,
     list: ListId,
     expected: Option<u64>,
+    entity: Option<EntityType>,
 ) -> Result<ListView, BitrixError> {
     let before = caller.requests_sent();
     let extra = vec![
@@ -94,11 +112,24 @@ pub async fn open_list<S: TokenStore>(
         Command::new("statuses", "crm.calllist.statuslist", json!({})),
         Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
     ];
-    let (members, mut out) = caller.calllist_members_with(list, expected, extra).await?;
+    let after = match entity {
+        Some(e) if expected.is_none_or(|n| n >= 50) => vec![first_page_names(e)],
+        _ => Vec::new(),
+    };
+    let (members, mut out) =
+        caller.read_members(MemberRead::new(list).expecting(expected).before(extra).after(after)).await?;
     let list = parse_list("crm.calllist.get", &out.take("list")?)?;
+    let mut first_page = HashMap::new();
+    if entity == Some(list.entity_type)
+        && let Ok(rows) = out.take("names")
+        && let Ok(items) = parse_lookup(list.entity_type, rows)
+    {
+        first_page.extend(items.into_iter().map(|i| (i.id, i)));
+    }
     Ok(ListView {
         list,
         members,
+        first_page,
         statuses: parse_statuses("crm.calllist.statuslist", out.take("statuses")?)?,
         forms: parse_webforms(out.take("forms")?)?,
         requests: caller.requests_sent() - before,

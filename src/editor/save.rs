@@ -10,7 +10,7 @@ use serde_json::json;
 use super::fingerprint;
 use crate::bitrix::batch::Command;
 use crate::bitrix::methods::calllist::{
-    CallList, CallStatus, FormChoice, Member, NewList, Update, parse_list, parse_statuses,
+    CallList, CallStatus, FormChoice, Member, MemberRead, NewList, Update, parse_list, parse_statuses,
 };
 use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
@@ -98,6 +98,7 @@ impl SaveOutcome {
             members: self.members.clone(),
             statuses: self.statuses.clone(),
             forms: self.forms.clone(),
+            first_page: self.first_page.clone(),
             requests: 0,
         }
     }
@@ -131,7 +132,7 @@ async fn plan_now<S: TokenStore>(
         extra.truncate(3);
     }
     let looked_up_inline = extra.len() > 3;
-    let (members, mut out) = caller.calllist_members_with(list_id, expected, extra).await?;
+    let (members, mut out) = caller.read_members(MemberRead::new(list_id).expecting(expected).before(extra)).await?;
     let list = parse_list("crm.calllist.get", &out.take("list")?)?;
     let forms = parse_webforms(out.take("forms")?)?;
     let statuses = parse_statuses("crm.calllist.statuslist", out.take("statuses")?)?;
@@ -229,13 +230,23 @@ pub async fn save<S: TokenStore>(
         members: p.plan.membership.clone(),
         form: FormChoice::from_current(p.form_after),
     };
-    let first_page = predicted_first_page(&p.members, &p.plan);
-    let mut extra = vec![
+    // After the update Bitrix24 keeps the existing members it was sent (re-ranked by call status) and
+    // appends the new ones it accepted. Only the new ones can go missing (it drops those the user may not
+    // read), so only the tail of the list, from where they start, is read back; in the same batch.
+    let existing = kept_existing_in_new_order(&p.members, &p.plan);
+    let first_page: Vec<EntityId> =
+        existing.iter().map(|m| m.id).chain(p.plan.added.iter().copied()).take(50).collect();
+    let mut before_pages = vec![
         Command::new("update", "crm.calllist.update", update.params()),
         Command::new("after", "crm.calllist.get", json!({ "ID": list_id.get() })),
     ];
-    extra.extend(lookup_commands(p.list.entity_type, &first_page, "names"));
-    let (after, mut out) = caller.calllist_members_with(list_id, Some(p.plan.membership.len() as u64), extra).await?;
+    before_pages.extend(lookup_commands(p.list.entity_type, &first_page, "names"));
+    let from_page = existing.len() as u64 / 50;
+    let read = MemberRead::new(list_id)
+        .from_page(from_page)
+        .expecting(Some(existing.len() as u64 - from_page * 50 + p.plan.added.len() as u64))
+        .before(before_pages);
+    let (tail, mut out) = caller.read_members(read).await?;
     out.take("update")?;
     let mut looked_up = HashMap::new();
     if let Ok(rows) = out.take("names0") {
@@ -244,16 +255,20 @@ pub async fn save<S: TokenStore>(
         }
     }
     let list = parse_list("crm.calllist.get", &out.take("after")?)?;
-    let kept: HashSet<EntityId> = after.iter().map(|m| m.id).collect();
-    let dropped: Vec<EntityId> = p.plan.membership.ids().iter().copied().filter(|id| !kept.contains(id)).collect();
+    let in_tail: HashSet<EntityId> = tail.iter().map(|m| m.id).collect();
+    let added: Vec<EntityId> = p.plan.added.iter().copied().filter(|id| in_tail.contains(id)).collect();
+    let dropped: Vec<EntityId> = p.plan.added.iter().copied().filter(|id| !in_tail.contains(id)).collect();
+    let added_set: HashSet<EntityId> = added.iter().copied().collect();
+    let mut members = existing;
+    members.extend(tail.into_iter().filter(|m| added_set.contains(&m.id)));
     Ok(SaveOutcome {
-        added: p.plan.added.iter().copied().filter(|id| kept.contains(id)).collect(),
+        added,
         removed: p.plan.removed.clone(),
         dropped,
         form_before: p.form_before,
         form_after: list.webform,
         list,
-        members: after,
+        members,
         statuses: p.statuses,
         forms: p.forms,
         names: p.names,
@@ -262,14 +277,14 @@ pub async fn save<S: TokenStore>(
     })
 }
 
-/// The first 50 members after an update, as Bitrix24 orders them: the existing members it keeps, sorted by
-/// call status then by their old order (it re-ranks them so), then the new ones (reference 1.1 step 10).
-fn predicted_first_page(current: &[Member], plan: &Plan) -> Vec<EntityId> {
+/// The members an update keeps, in the order Bitrix24 gives them afterwards: sorted by call status, then
+/// by their old order, as it re-ranks them (reference 1.1 step 10).
+fn kept_existing_in_new_order(current: &[Member], plan: &Plan) -> Vec<Member> {
     let removed: HashSet<EntityId> = plan.removed.iter().copied().collect();
     let mut kept: Vec<(usize, &Member)> =
         current.iter().enumerate().filter(|(_, m)| !removed.contains(&m.id)).collect();
     kept.sort_by(|(i, a), (j, b)| a.status.cmp(&b.status).then(i.cmp(j)));
-    kept.into_iter().map(|(_, m)| m.id).chain(plan.added.iter().copied()).take(50).collect()
+    kept.into_iter().map(|(_, m)| m.clone()).collect()
 }
 
 /// Creates a call list with a first selection; IDs the manager cannot see are left out beforehand.

@@ -133,6 +133,12 @@ pub async fn index(state: &AppState, m: &Manager, page: u64, notice: Option<Noti
         Ok(o) => o,
         Err(e) => return bitrix_failure(state, m, &e),
     };
+    for s in &overview.lists {
+        state.list_sizes.set_entity(&m.portal.member_id, s.list.id, s.list.entity_type);
+        if !s.more {
+            state.list_sizes.set(&m.portal.member_id, s.list.id, s.size);
+        }
+    }
     let rows = overview
         .lists
         .iter()
@@ -354,14 +360,16 @@ struct EditorInput {
 async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInput) -> HttpResponse {
     let t = texts(m.lang());
     let caller = m.caller(state);
+    let hint = state.list_sizes.hint(&m.portal.member_id, id);
     let view = match input.view {
         Some(v) => v,
-        None => match editor::open_list(&caller, id, state.list_sizes.get(&m.portal.member_id, id)).await {
+        None => match editor::open_list(&caller, id, hint.size, hint.entity).await {
             Ok(v) => v,
             Err(e) => return bitrix_failure(state, m, &e),
         },
     };
     state.list_sizes.set(&m.portal.member_id, id, view.members.len() as u64);
+    state.list_sizes.set_entity(&m.portal.member_id, id, view.list.entity_type);
     let entity = view.list.entity_type;
     let mpages = view.members.len().div_ceil(MEMBERS_PER_PAGE).max(1);
     let mpage = input.mpage.min(mpages - 1);
@@ -369,6 +377,7 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
     let change = input.change;
     let mut notices = input.notices;
     let mut names = input.known;
+    names.extend(view.first_page.iter().map(|(k, v)| (*k, v.clone())));
 
     let wanted_names: Vec<EntityId> = shown.iter().map(|m| m.id).filter(|id| !names.contains_key(id)).collect();
     let (results, s_has_next, match_total) = if input.searching {

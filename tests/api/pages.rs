@@ -285,13 +285,25 @@ async fn contacts_the_manager_may_not_read_are_named_not_silently_lost() {
     let _ = &before;
     app.sandbox.deny(2, EntityKind::Contact, outside[0]).unwrap();
     let m = Manager::open(&app, 2).await;
+    let (_, preview) = m
+        .post(
+            &format!("lists/{list}"),
+            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &ids(&outside)), ("form", "keep")],
+        )
+        .await;
+    let warning = notices(&preview);
+    assert!(
+        warning.contains(&outside[0].to_string()) && warning.contains("warning"),
+        "the manager is told which one, before saving: {warning}"
+    );
+    assert!(preview.contains("id=\"diff-added\""), "{preview}");
     let since = last_seq(&app);
     let (status, page) = m.change(list, "contact", "add", &ids(&outside), "keep", "").await;
     assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let sent = sent_entities(&the_update(&app, since));
     assert!(!sent.contains(&outside[0]), "an ID the manager cannot see is left out before sending");
     assert!(sent.contains(&outside[1]) && sent.contains(&outside[2]));
-    let _ = page;
 }
 
 #[tokio::test]

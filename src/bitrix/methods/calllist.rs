@@ -128,6 +128,39 @@ pub fn parse_statuses(method: &str, result: Value) -> Result<Vec<CallStatus>, Bi
     Ok(statuses)
 }
 
+/// How to read a list's members: see [`Caller::read_members`].
+#[derive(Debug, Clone)]
+pub struct MemberRead {
+    pub list: ListId,
+    /// Members expected from `from_page` on (a size seen before), to size the first batch.
+    pub expected: Option<u64>,
+    pub from_page: u64,
+    pub before: Vec<Command>,
+    pub after: Vec<Command>,
+}
+
+impl MemberRead {
+    pub fn new(list: ListId) -> MemberRead {
+        MemberRead { list, expected: None, from_page: 0, before: Vec::new(), after: Vec::new() }
+    }
+    pub fn expecting(mut self, expected: Option<u64>) -> Self {
+        self.expected = expected;
+        self
+    }
+    pub fn from_page(mut self, page: u64) -> Self {
+        self.from_page = page;
+        self
+    }
+    pub fn before(mut self, commands: Vec<Command>) -> Self {
+        self.before = commands;
+        self
+    }
+    pub fn after(mut self, commands: Vec<Command>) -> Self {
+        self.after = commands;
+        self
+    }
+}
+
 /// Commands reading pages `first..first+count` of a list's members.
 pub fn member_pages(list: ListId, first: u64, count: u64) -> Vec<Command> {
     (first..first + count)
@@ -177,29 +210,29 @@ impl<S: TokenStore> Caller<'_, S> {
     /// `EMPTY_PAGES_AT_END` empty pages in a row. Pages are fetched 50 to a batch; `expected` (a size seen
     /// before) sizes the first batch so that small lists cost one request.
     pub async fn calllist_members(&self, list: ListId, expected: Option<u64>) -> Result<Vec<Member>, BitrixError> {
-        self.calllist_members_with(list, expected, Vec::new()).await.map(|(members, _)| members)
+        self.read_members(MemberRead::new(list).expecting(expected)).await.map(|(members, _)| members)
     }
 
-    /// [`Caller::calllist_members`], with `extra` commands riding in the first batch (their outcomes are
-    /// returned), so reading a list and what goes with it costs one request.
-    pub async fn calllist_members_with(
-        &self,
-        list: ListId,
-        expected: Option<u64>,
-        extra: Vec<Command>,
-    ) -> Result<(Vec<Member>, BatchOutcome), BitrixError> {
-        let room = MAX_COMMANDS as u64 - extra.len() as u64;
+    /// Reads members as `read` says: from a page on, with other commands riding in the first batch before
+    /// the pages and after them (those may refer to the pages with `$result[m0]…`); their outcomes are
+    /// returned. Reading a list and what goes with it costs one request.
+    pub async fn read_members(&self, read: MemberRead) -> Result<(Vec<Member>, BatchOutcome), BitrixError> {
+        let MemberRead { list, expected, from_page, before, after } = read;
+        let room = MAX_COMMANDS as u64 - before.len() as u64 - after.len() as u64;
         let mut batch_pages = expected.map(|n| n / 50 + 1 + EMPTY_PAGES_AT_END).unwrap_or(room).clamp(1, room.max(1));
-        let mut first = Some(extra);
+        let mut first = Some(before);
+        let mut first_after = Some(after);
         let mut extras = BatchOutcome::default();
         let mut members = Vec::new();
-        let mut next_page = 0u64;
+        let mut next_page = from_page;
         let mut empty_run = 0u64;
         loop {
             let pages = member_pages(list, next_page, batch_pages);
             let mut commands = first.take().unwrap_or_default();
-            let extra_keys: Vec<String> = commands.iter().map(|c| c.key.clone()).collect();
             commands.extend(pages.iter().cloned());
+            commands.extend(first_after.take().unwrap_or_default());
+            let extra_keys: Vec<String> =
+                commands.iter().filter(|c| !pages.iter().any(|p| p.key == c.key)).map(|c| c.key.clone()).collect();
             let mut out = self.batch_once(&commands, false).await?;
             for key in extra_keys {
                 if let Some(v) = out.results.remove(&key) {
