@@ -12,5 +12,6 @@ mod sandbox;
 mod secrets_in_logs;
 mod serve;
 mod settings_doc;
+mod soak;
 mod store;
 mod webdriver;
