@@ -357,6 +357,18 @@ struct EditorInput {
     notices: Vec<Notice>,
 }
 
+impl EditorInput {
+    /// The list as it is, with these notices on top.
+    fn with_notices(notices: Vec<Notice>) -> EditorInput {
+        EditorInput { view: None, known: HashMap::new(), change: None, mpage: 0, searching: false, spage: 0, notices }
+    }
+
+    /// The list with the manager's change form filled in again, and a notice saying what was wrong.
+    fn keeping(change: ChangeForm, notice: Notice) -> EditorInput {
+        EditorInput { change: Some(change), ..EditorInput::with_notices(vec![notice]) }
+    }
+}
+
 async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInput) -> HttpResponse {
     let t = texts(m.lang());
     let caller = m.caller(state);
@@ -603,15 +615,7 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
     let intent = match intent_of(state, m, entity, &change).await {
         Ok(i) => i,
         Err(n) => {
-            let input = EditorInput {
-                view: None,
-                known: HashMap::new(),
-                change: Some(change),
-                mpage: 0,
-                searching: false,
-                spage: 0,
-                notices: vec![n],
-            };
+            let input = EditorInput::keeping(change, n);
             return editor_page(state, m, id, input).await;
         }
     };
@@ -620,15 +624,7 @@ async fn review(state: &AppState, m: &Manager, id: ListId, entity: EntityType, c
         Ok(p) => preview_page(m, &p, &intent, vec![]),
         Err(e) => {
             let n = save_error_notice(lang, &e);
-            let input = EditorInput {
-                view: None,
-                known: HashMap::new(),
-                change: Some(change),
-                mpage: 0,
-                searching: false,
-                spage: 0,
-                notices: vec![n],
-            };
+            let input = EditorInput::keeping(change, n);
             editor_page(state, m, id, input).await
         }
     }
@@ -769,23 +765,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             let notices = vec![Notice::warning(t.conflict)];
             match fresh.plan.changes_members() || fresh.form_after != fresh.form_before {
                 true => preview_page(&m, &fresh, &intent, notices),
-                false => {
-                    editor_page(
-                        &state,
-                        &m,
-                        id,
-                        EditorInput {
-                            view: None,
-                            known: HashMap::new(),
-                            change: None,
-                            mpage: 0,
-                            searching: false,
-                            spage: 0,
-                            notices,
-                        },
-                    )
-                    .await
-                }
+                false => editor_page(&state, &m, id, EditorInput::with_notices(notices)).await,
             }
         }
         Err(e) => {
@@ -799,21 +779,7 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
             };
             record(&state, &entry).await;
             let notices = vec![save_error_notice(lang, &e)];
-            editor_page(
-                &state,
-                &m,
-                id,
-                EditorInput {
-                    view: None,
-                    known: HashMap::new(),
-                    change: None,
-                    mpage: 0,
-                    searching: false,
-                    spage: 0,
-                    notices,
-                },
-            )
-            .await
+            editor_page(&state, &m, id, EditorInput::with_notices(notices)).await
         }
     }
 }
@@ -902,21 +868,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
             if !skipped.is_empty() {
                 notices.push(Notice::warning(messages::skipped(lang, entity, &skipped)));
             }
-            editor_page(
-                &state,
-                &m,
-                list,
-                EditorInput {
-                    view: None,
-                    known: HashMap::new(),
-                    change: None,
-                    mpage: 0,
-                    searching: false,
-                    spage: 0,
-                    notices,
-                },
-            )
-            .await
+            editor_page(&state, &m, list, EditorInput::with_notices(notices)).await
         }
         Err(e) => new_list_page(&state, &m, etype, raw_ids, vec![save_error_notice(lang, &e)]).await,
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::harness::TestApp;
-use crate::pages::{Manager, hidden_value};
+use crate::pages::Manager;
 
 async fn scrape(app: &TestApp) -> HashMap<String, f64> {
     let text = app.http.get(app.at("metrics")).send().await.unwrap().text().await.unwrap();
@@ -37,26 +37,9 @@ async fn a_save_moves_the_counters_it_should() {
     let list = app.sandbox.lists()[0].id;
     let extra = app.sandbox.add_contact("Metric", "Person");
     let m = Manager::open(&app, 2).await;
-    let (_, preview) = m
-        .post(
-            &format!("lists/{list}"),
-            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &extra.to_string()), ("form", "keep")],
-        )
-        .await;
+    let preview = m.review(list, "add", &extra.to_string()).await;
     let before = scrape(&app).await;
-    let h = |n: &str| hidden_value(&preview, n);
-    let (status, _) = m
-        .post(
-            &format!("lists/{list}/save"),
-            &[
-                ("etype", &h("etype")),
-                ("intent", &h("intent")),
-                ("ids", &h("ids")),
-                ("form", &h("form")),
-                ("base", &h("base")),
-            ],
-        )
-        .await;
+    let (status, _) = m.confirm(list, &preview).await;
     assert_eq!(status, 200);
     let after = scrape(&app).await;
 

@@ -53,18 +53,22 @@ impl<'a> Manager<'a> {
             .await;
         assert_eq!(status, 200, "{preview}");
         assert!(preview.contains("id=\"confirm\""), "the review page offers to save:\n{}", notices(&preview));
-        let hidden = |name: &str| hidden_value(&preview, name);
-        self.post(
-            &format!("lists/{list}/save"),
-            &[
-                ("etype", &hidden("etype")),
-                ("intent", &hidden("intent")),
-                ("ids", &hidden("ids")),
-                ("form", &hidden("form")),
-                ("base", &hidden("base")),
-            ],
-        )
-        .await
+        self.confirm(list, &preview).await
+    }
+
+    /// The review page of a change, as the "Review" button asks for it (the form kept as it is).
+    pub async fn review(&self, list: u64, intent: &str, ids: &str) -> String {
+        let fields = [("go", "review"), ("etype", "contact"), ("intent", intent), ("ids", ids), ("form", "keep")];
+        let (status, page) = self.post(&format!("lists/{list}"), &fields).await;
+        assert_eq!(status, 200, "{page}");
+        page
+    }
+
+    /// Confirms the change a review page shows, as its "Save" button does.
+    pub async fn confirm(&self, list: u64, review: &str) -> (u16, String) {
+        let values = ["etype", "intent", "ids", "form", "base"].map(|n| (n, hidden_value(review, n)));
+        let fields: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        self.post(&format!("lists/{list}/save"), &fields).await
     }
 }
 
@@ -228,29 +232,12 @@ async fn a_change_made_meanwhile_is_not_overwritten() {
     let before = app.sandbox.list(list).unwrap().member_ids();
     let extra = app.sandbox.contacts().iter().map(|c| c.id).find(|id| !before.contains(id)).unwrap();
     let m = Manager::open(&app, 2).await;
-    let (_, preview) = m
-        .post(
-            &format!("lists/{list}"),
-            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &extra.to_string()), ("form", "keep")],
-        )
-        .await;
+    let preview = m.review(list, "add", &extra.to_string()).await;
     // Someone else removes a member before the manager confirms.
     let theirs: Vec<u64> = before[1..].to_vec();
     app.sandbox.set_list_members(list, &theirs).unwrap();
     let since = last_seq(&app);
-    let h = |n: &str| hidden_value(&preview, n);
-    let (status, page) = m
-        .post(
-            &format!("lists/{list}/save"),
-            &[
-                ("etype", &h("etype")),
-                ("intent", &h("intent")),
-                ("ids", &h("ids")),
-                ("form", &h("form")),
-                ("base", &h("base")),
-            ],
-        )
-        .await;
+    let (status, page) = m.confirm(list, &preview).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-notice=\"warning\""), "the manager is told: {}", notices(&page));
     assert!(app.sandbox.calls_of("crm.calllist.update").iter().all(|c| c.seq <= since), "nothing was written");
@@ -338,26 +325,9 @@ async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_e
     assert!(open <= 3, "opening took {open} requests");
 
     let extra = app.sandbox.add_contact("Extra", "Person");
-    let (_, preview) = m
-        .post(
-            &format!("lists/{list}"),
-            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &extra.to_string()), ("form", "keep")],
-        )
-        .await;
-    let h = |n: &str| hidden_value(&preview, n);
+    let preview = m.review(list, "add", &extra.to_string()).await;
     let since = last_seq(&app);
-    let (status, page) = m
-        .post(
-            &format!("lists/{list}/save"),
-            &[
-                ("etype", &h("etype")),
-                ("intent", &h("intent")),
-                ("ids", &h("ids")),
-                ("form", &h("form")),
-                ("base", &h("base")),
-            ],
-        )
-        .await;
+    let (status, page) = m.confirm(list, &preview).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let save = count(since);

@@ -10,7 +10,7 @@ use b24_calllist::sandbox::{EntityKind, FaultKind, FaultsConfig};
 use futures_util::future::join_all;
 
 use crate::harness::TestApp;
-use crate::pages::{Manager, hidden_value};
+use crate::pages::Manager;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -56,35 +56,11 @@ async fn concurrent_saves_under_faults_lose_and_duplicate_nothing() {
         let mut saves = 0u32;
         while Instant::now() < end {
             let intent = if present { "remove" } else { "add" };
-            let (status, preview) = m
-                .post(
-                    &format!("lists/{list}"),
-                    &[
-                        ("go", "review"),
-                        ("etype", "contact"),
-                        ("intent", intent),
-                        ("ids", &extra.to_string()),
-                        ("form", "keep"),
-                    ],
-                )
-                .await;
-            assert_eq!(status, 200, "a review page");
+            let preview = m.review(*list, intent, &extra.to_string()).await;
             if !preview.contains("id=\"confirm\"") {
                 panic!("list {list}: the review failed: {}", crate::pages::notices(&preview));
             }
-            let h = |n: &str| hidden_value(&preview, n);
-            let (status, page) = m
-                .post(
-                    &format!("lists/{list}/save"),
-                    &[
-                        ("etype", &h("etype")),
-                        ("intent", &h("intent")),
-                        ("ids", &h("ids")),
-                        ("form", &h("form")),
-                        ("base", &h("base")),
-                    ],
-                )
-                .await;
+            let (status, page) = m.confirm(*list, &preview).await;
             assert_eq!(status, 200);
             assert!(
                 page.contains("data-notice=\"success\""),

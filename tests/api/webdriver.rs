@@ -105,6 +105,19 @@ impl Browser {
         self.client.execute(&script, vec![]).await.expect("the script runs");
     }
 
+    /// Polls a script in the current frame until it returns something other than `null`.
+    pub async fn until(&self, script: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let v = self.eval(script).await;
+            if !v.is_null() {
+                return v;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "never true: {script}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.expect("the script runs")
     }

@@ -5,14 +5,14 @@
 //! Needs `chromium` and `chromedriver`; without them the tests are skipped, unless `CI=true`.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
+use fantoccini::Locator;
+use serde_json::json;
 
 use super::*;
+use crate::webdriver::Browser;
 
 /// The stand-in app's page: it reads `DOMAIN|PROTOCOL|APP_SID` from `window.name`, asks for the init data and
 /// a resize at once, and keeps every answer in `window.REPLIES`.
@@ -32,67 +32,6 @@ window.sendB24 = function (cmd, params, cb, otherSid) {
 window.sendB24('getInitData', null, 'init');
 window.sendB24('resizeWindow', {width: '100%', height: 777}, 'resize');
 </script></body></html>"#;
-
-struct Browser {
-    driver: Child,
-    client: Client,
-}
-
-impl Browser {
-    async fn start() -> Option<Browser> {
-        if Command::new("chromedriver").arg("--version").stdout(Stdio::null()).status().is_err() {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "chromedriver is required under CI=true");
-            eprintln!("skipped: chromedriver is not installed");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]}),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last = None;
-        for _ in 0..100 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => return Some(Browser { driver, client }),
-                Err(e) => last = Some(e),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("cannot reach chromedriver: {last:?}");
-    }
-
-    /// Polls a script in the current frame until it returns something other than `null`.
-    async fn until(&self, script: &str) -> Value {
-        for _ in 0..100 {
-            let v = self.client.execute(script, vec![]).await.expect("the script runs");
-            if !v.is_null() {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("never true: {script}");
-    }
-
-    async fn finish(self) {
-        let Browser { mut driver, client } = self;
-        client.close().await.ok();
-        driver.kill().ok();
-        driver.wait().ok();
-    }
-}
 
 /// A stand-in app serving [`APP_PAGE`] on every POST, and counting the paths it was posted to.
 async fn stand_in_app() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
