@@ -29,6 +29,26 @@ pub struct AppState {
     /// fetches about the right number of pages.
     pub list_sizes: ListSizes,
     pub metrics: Arc<Metrics>,
+    pub save_locks: SaveLocks,
+}
+
+/// One save at a time per call list in this process: a second save of the same list (a double-submitted
+/// form, two tabs) waits, then finds the list changed and says so, instead of sending the update twice.
+#[derive(Default)]
+pub struct SaveLocks(std::sync::Mutex<std::collections::HashMap<(String, u64), Arc<tokio::sync::Mutex<()>>>>);
+
+impl SaveLocks {
+    pub fn for_list(
+        &self,
+        portal: &crate::domain::MemberId,
+        list: crate::domain::ListId,
+    ) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().expect("save locks");
+        if map.len() > 10_000 {
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        map.entry((portal.to_string(), list.get())).or_default().clone()
+    }
 }
 
 /// What was last seen of each list (its member count, its type), per portal. A hint only, to size reads:
@@ -162,6 +182,7 @@ impl Application {
             signer,
             rest_log,
             list_sizes: ListSizes::default(),
+            save_locks: SaveLocks::default(),
             metrics,
         })
     }

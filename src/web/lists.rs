@@ -714,6 +714,8 @@ async fn save(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Stri
     let intent = Intent { change, form: parse_form_field(fields.get("form")) };
     let base = fields.get("base").unwrap_or_default();
     let caller = m.caller(&state);
+    let lock = state.save_locks.for_list(&m.portal.member_id, id);
+    let _one_at_a_time = lock.lock().await;
     let result = editor::save(&caller, id, entity, &intent, base, state.list_sizes.get(&m.portal.member_id, id)).await;
     let mut entry = AuditEntry {
         member_id: m.portal.member_id.clone(),

@@ -391,3 +391,22 @@ async fn a_list_the_manager_cannot_see_gets_a_clear_message() {
     assert!(status == 422 || status == 200, "{status}");
     assert!(page.contains("<html"), "never a blank page");
 }
+
+#[tokio::test]
+async fn a_double_submitted_save_changes_the_list_once() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let extra = app.sandbox.add_contact("Twice", "Clicked");
+    let m = Manager::open(&app, 2).await;
+    let preview = m.review(list, "add", &extra.to_string()).await;
+    let since = last_seq(&app);
+    let (first, second) = tokio::join!(m.confirm(list, &preview), m.confirm(list, &preview));
+    assert_eq!((first.0, second.0), (200, 200));
+    let pages = [first.1, second.1];
+    let saved = pages.iter().filter(|p| p.contains("data-notice=\"success\"")).count();
+    assert_eq!(saved, 1, "one of the two submits saves");
+    assert!(pages.iter().any(|p| p.contains("data-notice=\"warning\"")), "the other says why it did not");
+    assert_eq!(app.sandbox.calls_of("crm.calllist.update").iter().filter(|c| c.seq > since).count(), 1, "one update");
+    let members = app.sandbox.list(list).unwrap().member_ids();
+    assert_eq!(members.iter().filter(|id| **id == extra).count(), 1);
+}
