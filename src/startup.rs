@@ -35,7 +35,9 @@ pub struct AppState {
 /// One save at a time per call list in this process: a second save of the same list (a double-submitted
 /// form, two tabs) waits, then finds the list changed and says so, instead of sending the update twice.
 #[derive(Default)]
-pub struct SaveLocks(std::sync::Mutex<std::collections::HashMap<(String, u64), Arc<tokio::sync::Mutex<()>>>>);
+pub struct SaveLocks(std::sync::Mutex<std::collections::HashMap<(String, u64), ListLock>>);
+
+type ListLock = Arc<tokio::sync::Mutex<()>>;
 
 impl SaveLocks {
     pub fn for_list(
