@@ -264,7 +264,7 @@ async fn contacts(run: usize) -> Outcome {
     let bitrix = sb.client();
     let caller = sb.caller(&bitrix);
     measure(&sb, "contacts", run, CONTACTS, "Caller::crm_items_all(contact, {})", || async {
-        let items = caller.crm_items_all(EntityType::Contact, json!({})).await?;
+        let items = caller.crm_items_all(EntityType::Contact, json!({}), None).await?;
         Ok(items.iter().map(|i| i.id).collect::<std::collections::HashSet<_>>().len())
     })
     .await

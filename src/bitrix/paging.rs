@@ -2,6 +2,8 @@
 //! level. Two ways: follow `next` page by page (bounded memory), or read the first page for `total` and
 //! fetch the rest 50 pages to a `batch` (fewest requests).
 
+use std::collections::BTreeMap;
+
 use futures_util::Stream;
 use serde_json::{Map, Value};
 
@@ -68,26 +70,59 @@ impl<S: TokenStore> Caller<'_, S> {
         })
     }
 
-    /// Every row, in the fewest requests: the first page gives `total`, the rest go 50 pages to a batch.
+    /// Every row, in the fewest requests `batch` allows. With `expected` (a count seen before, e.g. a
+    /// search's `total`) every page goes in batches from the start; without it, one page first tells the
+    /// total. The remaining batches are sent together, the portal's bucket pacing them.
     pub async fn fetch_all(
         &self,
         method: &str,
         params: Map<String, Value>,
         rows: Rows,
+        expected: Option<u64>,
     ) -> Result<Vec<Value>, BitrixError> {
-        let first = self.call(method, with_start(&params, 0)).await?;
-        let total = first.total;
-        let mut all = rows.extract(method, first.result)?;
-        let Some(total) = total.filter(|t| *t > all.len() as u64) else { return Ok(all) };
-        let starts: Vec<u64> = (1..).map(|p| p * PAGE_SIZE).take_while(|s| *s < total).collect();
-        for chunk in starts.chunks(MAX_COMMANDS) {
-            let commands: Vec<Command> =
-                chunk.iter().map(|s| Command::new(format!("p{s}"), method, with_start(&params, *s))).collect();
-            let mut out = self.batch_once(&commands, false).await?;
-            for c in &commands {
-                all.extend(rows.extract(method, out.take(&c.key)?)?);
+        let page_command = |start: u64| Command::new(format!("p{start}"), method, with_start(&params, start));
+        let mut pages: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+        let total = match expected {
+            Some(n) => {
+                let starts: Vec<u64> = page_starts(0, n.max(1)).take(MAX_COMMANDS).collect();
+                let commands: Vec<Command> = starts.iter().map(|s| page_command(*s)).collect();
+                let mut out = self.batch_once(&commands, false).await?;
+                let total = out.totals.get("p0").copied().unwrap_or(n);
+                for (s, c) in starts.iter().zip(&commands) {
+                    pages.insert(*s, rows.extract(method, out.take(&c.key)?)?);
+                }
+                total
             }
+            None => {
+                let first = self.call(method, with_start(&params, 0)).await?;
+                let total = first.total;
+                pages.insert(0, rows.extract(method, first.result)?);
+                match total {
+                    Some(t) => t,
+                    None => return Ok(pages.into_values().flatten().collect()),
+                }
+            }
+        };
+        let rest: Vec<u64> = page_starts(0, total).filter(|s| !pages.contains_key(s)).collect();
+        let batches = rest.chunks(MAX_COMMANDS).map(|chunk| {
+            let commands: Vec<Command> = chunk.iter().map(|s| page_command(*s)).collect();
+            async move {
+                let mut out = self.batch_once(&commands, false).await?;
+                chunk
+                    .iter()
+                    .zip(&commands)
+                    .map(|(s, c)| Ok((*s, rows.extract(method, out.take(&c.key)?)?)))
+                    .collect::<Result<Vec<_>, BitrixError>>()
+            }
+        });
+        for batch in futures_util::future::join_all(batches).await {
+            pages.extend(batch?);
         }
-        Ok(all)
+        Ok(pages.into_values().flatten().collect())
     }
+}
+
+/// The `start` of every page of a list of `total` rows.
+fn page_starts(from: u64, total: u64) -> impl Iterator<Item = u64> {
+    (from..).map(|p| p * PAGE_SIZE).take_while(move |s| *s < total)
 }

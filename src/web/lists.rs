@@ -217,6 +217,7 @@ struct ListPage<'a> {
     spage: u64,
     s_has_next: bool,
     match_label: String,
+    match_total: u64,
     ids: String,
     intent: &'static str,
     form_choice: &'static str,
@@ -246,6 +247,8 @@ struct ChangeForm {
     form: FormIntent,
     form_choice: &'static str,
     all_matching: bool,
+    /// The count the search page showed, so reading every match can start with a batch.
+    match_total: Option<u64>,
     q: String,
 }
 
@@ -289,6 +292,7 @@ fn parse_change(fields: &Fields) -> ChangeForm {
         form,
         form_choice,
         all_matching: fields.get("all_matching") == Some("1"),
+        match_total: fields.get("match_total").and_then(|t| t.parse().ok()).filter(|t: &u64| *t > 0),
         q: fields.get("q").unwrap_or_default().chars().take(100).collect(),
     }
 }
@@ -463,6 +467,7 @@ async fn editor_page(state: &AppState, m: &Manager, id: ListId, input: EditorInp
         spage: input.spage,
         s_has_next,
         match_label: messages::all_matching(m.lang(), match_total, MATCH_CAP),
+        match_total,
         ids: change.as_ref().map(|c| join_ids(&c.ids)).unwrap_or_default(),
         intent: change.as_ref().map(|c| c.intent).unwrap_or("add"),
         form_choice,
@@ -567,7 +572,7 @@ async fn intent_of(state: &AppState, m: &Manager, entity: EntityType, change: &C
     if change.all_matching && change.intent != "remove" && !change.q.trim().is_empty() {
         let caller = m.caller(state);
         let filter = crate::bitrix::methods::crm::search_filter(entity, &change.q);
-        match caller.crm_items_all(entity, filter).await {
+        match caller.crm_items_all(entity, filter, change.match_total).await {
             Ok(items) if items.len() > MATCH_CAP => return Err(Notice::error(messages::too_many(lang, MATCH_CAP))),
             Ok(items) => ids.extend(items.iter().map(|i| i.id).filter(|id| !change.ids.contains(id))),
             Err(e) => return Err(Notice::error(messages::bitrix(lang, &e))),

@@ -410,3 +410,38 @@ async fn a_double_submitted_save_changes_the_list_once() {
     let members = app.sandbox.list(list).unwrap().member_ids();
     assert_eq!(members.iter().filter(|id| **id == extra).count(), 1);
 }
+
+#[tokio::test]
+async fn all_that_match_a_search_are_added_with_the_count_shown() {
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let matching: Vec<u64> = ["Ann", "Bea", "Cat"].iter().map(|n| app.sandbox.add_contact(n, "Matchmaker")).collect();
+    let m = Manager::open(&app, 2).await;
+    let (status, page) = m.post(&format!("lists/{list}"), &[("go", "search:0"), ("q", "Matchmaker")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("All that match: 3") || page.contains("Все найденные: 3"), "the count is shown");
+    let total = hidden_value(&page, "match_total");
+    let since = last_seq(&app);
+    let (_, preview) = m
+        .post(
+            &format!("lists/{list}"),
+            &[
+                ("go", "review"),
+                ("etype", "contact"),
+                ("intent", "add"),
+                ("q", "Matchmaker"),
+                ("all_matching", "1"),
+                ("match_total", &total),
+                ("form", "keep"),
+            ],
+        )
+        .await;
+    assert!(preview.contains("id=\"confirm\""), "{}", notices(&preview));
+    let (status, page) = m.confirm(list, &preview).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let sent = sent_entities(&the_update(&app, since));
+    for id in &matching {
+        assert!(sent.contains(id), "every match is added");
+    }
+}

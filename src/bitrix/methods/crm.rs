@@ -135,14 +135,20 @@ impl<S: TokenStore> Caller<'_, S> {
         Ok(ItemPage { total: env.total.unwrap_or(items.len() as u64), next: env.next, items })
     }
 
-    /// Every contact or company matching `filter`, in the fewest requests.
-    pub async fn crm_items_all(&self, entity: EntityType, filter: Value) -> Result<Vec<CrmItem>, BitrixError> {
+    /// Every contact or company matching `filter`, in the fewest requests; `expected` is a count seen
+    /// before (a search's `total`), which lets the first request be a batch too.
+    pub async fn crm_items_all(
+        &self,
+        entity: EntityType,
+        filter: Value,
+        expected: Option<u64>,
+    ) -> Result<Vec<CrmItem>, BitrixError> {
         let mut params = Map::new();
         params.insert("entityTypeId".into(), json!(entity.type_id()));
         params.insert("select".into(), select(entity));
         params.insert("filter".into(), filter);
         params.insert("order".into(), json!({ "id": "ASC" }));
-        let rows = self.fetch_all("crm.item.list", params, Rows::ResultItems).await?;
+        let rows = self.fetch_all("crm.item.list", params, Rows::ResultItems, expected).await?;
         parse_items(entity, rows)
     }
 
