@@ -74,9 +74,12 @@ def wait_http(url, seconds=30):
 
 def wrk(url, script, connections):
     out = subprocess.run(
-        ["wrk", "-t2", "-c%d" % connections, "-d%ds" % SECONDS, "--latency", "-s", script, url],
+        ["wrk", "-t%d" % min(2, connections), "-c%d" % connections, "-d%ds" % SECONDS, "--latency", "-s", script, url],
         capture_output=True, text=True, timeout=SECONDS + 60,
-    ).stdout
+    )
+    if os.environ.get("OVERHEAD_DEBUG"):
+        sys.stderr.write(out.stderr[:800])
+    out = out.stdout
     def pick(label):
         m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), out, re.M)
         if not m:
@@ -93,8 +96,10 @@ def lua_script(path, sessions, target):
     with open(path, "w") as f:
         f.write("local sessions = {%s}\n" % ",".join('"%s"' % s for s in sessions))
         f.write("local n = 0\n")
-        f.write("request = function()\n  n = n + 1\n  local s = sessions[(n %% #sessions) + 1]\n")
+        f.write("request = function()\n  n = n + 1\n  local s = sessions[(n % #sessions) + 1]\n")
         f.write('  return wrk.format("POST", "%s", {["Content-Type"] = "application/x-www-form-urlencoded"}, "_session=" .. s)\nend\n' % target)
+        if os.environ.get("OVERHEAD_DEBUG"):
+            f.write('local shown = false\nresponse = function(status, headers, body)\n  if status ~= 200 and not shown then shown = true; io.stderr:write(status .. " " .. body:sub(1, 400) .. "\\n") end\nend\n')
 
 
 def main():
@@ -137,6 +142,8 @@ def main():
         extra = json.loads(post(portal + "_sandbox/contacts", body=json.dumps({"id": 0, "name": "Overhead", "last_name": "Bench", "second_name": "", "honorific": "", "post": "",
                          "company_id": None, "phones": [], "emails": [], "assigned_by_id": 1, "created_time": ""}).encode(), content_type="application/json")[1])
         extra_id = extra.get("id") or extra.get("ID")
+        status, page = post(app_url + "lists/%d" % big, {"_session": sessions[0][0]})
+        assert status == 200 and 'id="members"' in page, "a session opens the list: %s" % page[:500]
         script = os.path.join(tmp, "open.lua")
         lua_script(script, [urllib.parse.quote(s, safe="") for s, _ in sessions], "/lists/%d" % big)
         hello_script = os.path.join(tmp, "hello.lua")
@@ -177,6 +184,10 @@ def main():
             p.wait(timeout=30)
 
 
+# Whether each list holds the extra contact now; kept across concurrency levels, which reuse lists.
+PRESENT = {}
+
+
 def save_load(app_url, sessions, lists, extra_id):
     """Each session reviews then saves on its own list, adding and removing one contact in turn."""
     latencies, failed = [], [0]
@@ -184,12 +195,14 @@ def save_load(app_url, sessions, lists, extra_id):
     end = time.time() + SECONDS
 
     def worker(session, csrf, list_id):
-        adding = True
         while time.time() < end:
+            adding = not PRESENT.get(list_id, False)
             fields = {"_session": session, "_csrf": csrf, "go": "review", "etype": "contact",
                       "intent": "add" if adding else "remove", "ids": str(extra_id), "form": "keep"}
             try:
                 _, preview = post(app_url + "lists/%d" % list_id, fields)
+                if 'name="base"' not in preview:
+                    raise RuntimeError("no review: %s" % re.findall(r'data-notice="[^"]*">[^<]*', preview)[:2])
                 save = {"_session": session, "_csrf": csrf}
                 for name in ("etype", "intent", "ids", "form", "base"):
                     save[name] = hidden(preview, name)
@@ -198,12 +211,17 @@ def save_load(app_url, sessions, lists, extra_id):
                 took = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(took)
-                    if 'data-notice="success"' not in page:
+                    if 'data-notice="success"' in page:
+                        PRESENT[list_id] = adding
+                    else:
                         failed[0] += 1
-                adding = not adding
-            except Exception:
+                        if failed[0] == 1:
+                            sys.stderr.write("first failed save: %s\n" % re.findall(r'data-notice="[^"]*">[^<]*', page)[:2])
+            except Exception as e:
                 with lock:
                     failed[0] += 1
+                    if failed[0] == 1:
+                        sys.stderr.write("first failed save: %r\n" % e)
                 time.sleep(0.05)
 
     threads = [threading.Thread(target=worker, args=(s, c, l["id"])) for (s, c), l in zip(sessions, lists)]
