@@ -72,7 +72,17 @@ async fn concurrent_saves_under_faults_lose_and_duplicate_nothing() {
         }
         (present, saves)
     });
+    // Memory is sampled ten times over the run, to see whether it levels off.
+    let sampler = tokio::spawn(async move {
+        let mut samples = Vec::new();
+        while Instant::now() < end {
+            samples.push(rss_kib() / 1024);
+            tokio::time::sleep(Duration::from_secs(seconds.max(10) / 10)).await;
+        }
+        samples
+    });
     let outcomes = join_all(runs).await;
+    let samples = sampler.await.unwrap();
     app.sandbox.set_faults(FaultsConfig::default());
     let total: u32 = outcomes.iter().map(|(_, s)| s).sum();
     for ((present, _), (list, extra)) in outcomes.iter().zip(&work) {
@@ -83,7 +93,7 @@ async fn concurrent_saves_under_faults_lose_and_duplicate_nothing() {
     let faulted = app.sandbox.calls().iter().filter(|c| c.via != "batch" && c.status != 200).count();
     let rss_after = rss_kib();
     eprintln!(
-        "soak: {sessions} sessions, {seconds} s, {total} saves, {faulted} faulted calls, RSS {} -> {} MB",
+        "soak: {sessions} sessions, {seconds} s, {total} saves, {faulted} faulted calls, RSS {} -> {} MB, samples {samples:?} MB",
         rss_before / 1024,
         rss_after / 1024
     );
