@@ -102,7 +102,9 @@ impl RestClient {
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("b24-calllist/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Shorter than the 5 s keep-alive many servers use, so a pooled connection is not reused just as the
+            // server closes it (which would turn a safe request into an ambiguous one).
+            .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .map_err(|e| BitrixError::Invalid(e.to_string()))?;
         Ok(RestClient { http, pacer: Pacer::new(config.rate), config, log: None, observer: None })

@@ -83,7 +83,12 @@ impl TestApp {
         let app = Application::build_with_listener(settings, store, listener).expect("app");
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Idle connections are dropped before the app's 5 s keep-alive closes them under the client.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap();
         TestApp { url, store: state.store.clone(), state, sandbox, http, _db: db }
     }
 
