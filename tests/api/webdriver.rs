@@ -84,8 +84,19 @@ impl Browser {
         }
     }
 
+    /// Clicks `css` once it is there. Lists that re-render as the user types (the portal's CRM picker) can
+    /// replace the element between finding and clicking it, so a stale element is found again.
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let started = Instant::now();
+        loop {
+            match self.wait(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.to_string().contains("stale") && started.elapsed() < Duration::from_secs(30) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
