@@ -8,7 +8,6 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use fantoccini::Locator;
 use serde_json::json;
 
 use super::*;
@@ -100,11 +99,10 @@ async fn the_portal_page_answers_the_frame_protocol() {
         .await
         .unwrap();
     b.client.enter_parent_frame().await.unwrap();
-    let search = b.client.wait().for_element(Locator::Id("crm-picker-search")).await.unwrap();
-    search.send_keys("Уникальнов").await.unwrap();
-    let selector = format!("input.crm-picker-item[data-id='C_{target}']");
-    b.client.wait().for_element(Locator::Css(&selector)).await.unwrap().click().await.unwrap();
-    b.client.find(Locator::Id("crm-picker-ok")).await.unwrap().click().await.unwrap();
+    b.fill("#crm-picker-search", "Уникальнов").await;
+    // The list re-renders as the search narrows; the helper finds a replaced element again.
+    b.click(&format!("input.crm-picker-item[data-id='C_{target}']")).await;
+    b.click("#crm-picker-ok").await;
     b.client.enter_frame(0).await.unwrap();
     let picked = b.until("return window.REPLIES.crm || null").await;
     assert_eq!(picked["contact"][0]["id"], json!(format!("C_{target}")));
