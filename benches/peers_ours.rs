@@ -48,7 +48,7 @@ impl TokenStore for NoStore {
         Ok(())
     }
     async fn swap(&self, _: &TokenOwner, _: i64, _: &TokenPair) -> Result<SwapOutcome, BitrixError> {
-        Err(BitrixError::Store("no store in this benchmark".into()))
+        Err(BitrixError::Store(b24_calllist::bitrix::StoreFailure::message("no store in this benchmark")))
     }
     async fn refresh_failed(&self, _: &TokenOwner, _: &str) -> Result<(), BitrixError> {
         Ok(())

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod editor;
+pub mod keyed_locks;
 pub mod keys;
 pub mod metrics;
 pub mod sandbox;

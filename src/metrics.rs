@@ -17,7 +17,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::bitrix::ErrorCode;
-use crate::bitrix::rest::CallObserver;
+use crate::bitrix::CallObserver;
 
 type Labels = Vec<(&'static str, String)>;
 

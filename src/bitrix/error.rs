@@ -181,7 +181,7 @@ pub enum BitrixError {
     Timeout { method: String, seconds: u64 },
     /// Limits or faults persisted beyond the time the caller allowed.
     #[error("{method}: gave up after {attempts} attempts within the time allowed; last error: {last}")]
-    BudgetExhausted { method: String, attempts: u32, last: String },
+    BudgetExhausted { method: String, attempts: u32, why: GaveUp, last: String },
     /// An answer that is not what Bitrix24 sends: not JSON, truncated, the wrong shape, too large.
     #[error("{method}: unexpected answer (HTTP {status}): {problem}")]
     BadResponse { method: String, status: u16, problem: String },
@@ -191,12 +191,51 @@ pub enum BitrixError {
     /// The portal address is not one the app may call.
     #[error("portal address refused: {0}")]
     Endpoint(String),
-    /// The token store failed.
+    /// The token store failed, or holds something it should not.
     #[error("token store: {0}")]
-    Store(String),
+    Store(#[source] StoreFailure),
     /// The caller asked for something that cannot be sent (caught before any request).
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What kept failing until the time allowed for a call ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaveUp {
+    /// The portal kept refusing for its limits (`QUERY_LIMIT_EXCEEDED`, `OPERATION_TIME_LIMIT`, …).
+    Limits,
+    /// The portal answered with server errors, or lost or timed out requests that were safe to repeat.
+    Faults,
+}
+
+/// A failure of the token store, its cause kept. Shared so that [`BitrixError`] stays `Clone`.
+#[derive(Debug, Clone)]
+pub struct StoreFailure(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl StoreFailure {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> StoreFailure {
+        StoreFailure(std::sync::Arc::new(e))
+    }
+
+    /// A failure described in words (an inconsistency found, no underlying error).
+    pub fn message(text: impl Into<String>) -> StoreFailure {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Message(String);
+        StoreFailure::new(Message(text.into()))
+    }
+}
+
+impl fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StoreFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 impl BitrixError {

@@ -1,6 +1,6 @@
-//! The log of REST calls that Bitrix24's marketplace rules ask for (requests and answers of at least the
-//! last 3 days). The client hands each call to a [`RestLog`]; the store keeps them. Parameters are
-//! recorded only after every secret is removed.
+//! What the client reports about its calls: the log of REST calls that Bitrix24's marketplace rules ask
+//! for (requests and answers of at least the last 3 days), which the store keeps, and a [`CallObserver`]
+//! for metrics. Parameters are recorded only after every secret is removed.
 
 use serde_json::Value;
 
@@ -23,6 +23,14 @@ pub struct RestCall {
 /// Where the client sends each call. Must not block: implementations queue and write elsewhere.
 pub trait RestLog: Send + Sync {
     fn record(&self, call: RestCall);
+}
+
+/// Told about every exchange and every wait; metrics hang here.
+pub trait CallObserver: Send + Sync {
+    fn exchange(&self, method: &str, outcome: &str, elapsed: std::time::Duration);
+    fn waited_for_limits(&self, waited: std::time::Duration);
+    /// A token renewal: `refreshed`, `adopted` (another worker's pair) or `failed`.
+    fn refresh(&self, _outcome: &str) {}
 }
 
 /// Keys whose values are secrets, wherever they appear (compared case-insensitively).

@@ -14,7 +14,8 @@ pub mod query;
 pub mod rest;
 pub mod tokens;
 
-pub use error::{ApiError, BitrixError, ErrorCode};
+pub use error::{ApiError, BitrixError, ErrorCode, GaveUp, StoreFailure};
+pub use log::CallObserver;
 pub use oauth::{OAuthClient, TokenGrant};
 pub use pacing::RateLimit;
 pub use rest::{Auth, Bitrix, Caller, ClientConfig, Envelope, RestClient};

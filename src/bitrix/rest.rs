@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::endpoint::rest_base;
-use super::error::{ApiError, BitrixError, ErrorCode};
-use super::log::{RestCall, RestLog, summarise};
+use super::error::{ApiError, BitrixError, ErrorCode, GaveUp};
+use super::log::{CallObserver, RestCall, RestLog, summarise};
 use super::pacing::{Pacer, RateLimit};
 use super::tokens::{TokenManager, TokenOwner, TokenStore};
 use crate::domain::{MemberId, StoredTokens};
@@ -79,14 +79,6 @@ pub struct RestClient {
     config: ClientConfig,
     log: Option<Arc<dyn RestLog>>,
     observer: Option<Arc<dyn CallObserver>>,
-}
-
-/// Told about every exchange and every wait; metrics hang here.
-pub trait CallObserver: Send + Sync {
-    fn exchange(&self, method: &str, outcome: &str, elapsed: Duration);
-    fn waited_for_limits(&self, waited: Duration);
-    /// A token renewal: `refreshed`, `adopted` (another worker's pair) or `failed`.
-    fn refresh(&self, _outcome: &str) {}
 }
 
 impl std::fmt::Debug for RestClient {
@@ -448,6 +440,7 @@ impl<S: TokenStore> Caller<'_, S> {
                     return Err(BitrixError::BudgetExhausted {
                         method: method.into(),
                         attempts,
+                        why: GaveUp::Limits,
                         last: "the portal blocks this method (OPERATION_TIME_LIMIT) beyond the time allowed".into(),
                     });
                 }
@@ -493,33 +486,40 @@ impl<S: TokenStore> Caller<'_, S> {
                 }
                 Failure::Api(e) if e.code == ErrorCode::OperationTimeLimit => {
                     rest.pacer.block(portal, method, Duration::from_secs(60));
-                    (e.to_string(), Duration::ZERO)
+                    (Retry::GaveUp(GaveUp::Limits), e.to_string(), Duration::ZERO)
                 }
-                Failure::Api(e) if e.code.is_limit() => (e.to_string(), next_delay(&mut delays)),
+                Failure::Api(e) if e.code.is_limit() => {
+                    (Retry::GaveUp(GaveUp::Limits), e.to_string(), next_delay(&mut delays))
+                }
                 Failure::Api(e) if e.code == ErrorCode::InternalServerError && repeatable => {
-                    (e.to_string(), next_delay(&mut delays))
+                    (Retry::GaveUp(GaveUp::Faults), e.to_string(), next_delay(&mut delays))
                 }
                 Failure::Api(e) if e.code == ErrorCode::InternalServerError => {
                     return Err(BitrixError::Ambiguous { method: method.into(), cause: e.to_string() });
                 }
                 Failure::Api(e) => return Err(BitrixError::Api(e)),
-                Failure::NotSent(cause) => (format!("cannot connect: {cause}"), next_delay(&mut delays)),
+                Failure::NotSent(cause) => (Retry::Unreachable, format!("cannot connect: {cause}"), next_delay(&mut delays)),
                 Failure::Lost(_) | Failure::ServerFault(_) | Failure::Timeout if !repeatable => {
                     return Err(BitrixError::Ambiguous { method: method.into(), cause: "no complete answer".into() });
                 }
-                Failure::Lost(cause) => (format!("connection lost: {cause}"), next_delay(&mut delays)),
-                Failure::ServerFault(status) => (format!("HTTP {status} without an answer"), next_delay(&mut delays)),
-                Failure::Timeout => {
-                    (format!("no answer within {} s", rest.config.request_timeout.as_secs()), next_delay(&mut delays))
+                Failure::Lost(cause) => {
+                    (Retry::GaveUp(GaveUp::Faults), format!("connection lost: {cause}"), next_delay(&mut delays))
                 }
+                Failure::ServerFault(status) => {
+                    (Retry::GaveUp(GaveUp::Faults), format!("HTTP {status} without an answer"), next_delay(&mut delays))
+                }
+                Failure::Timeout => (
+                    Retry::GaveUp(GaveUp::Faults),
+                    format!("no answer within {} s", rest.config.request_timeout.as_secs()),
+                    next_delay(&mut delays),
+                ),
                 Failure::Final(e) => return Err(e),
             };
-            let (last, delay) = retry_after;
+            let (retry, last, delay) = retry_after;
             if Instant::now() + delay >= deadline {
-                return Err(if last.starts_with("cannot connect") {
-                    BitrixError::Transport { method: method.into(), cause: last }
-                } else {
-                    BitrixError::BudgetExhausted { method: method.into(), attempts, last }
+                return Err(match retry {
+                    Retry::Unreachable => BitrixError::Transport { method: method.into(), cause: last },
+                    Retry::GaveUp(why) => BitrixError::BudgetExhausted { method: method.into(), attempts, why, last },
                 });
             }
             tracing::debug!(method, attempts, delay_ms = delay.as_millis() as u64, %last, "retrying");
@@ -563,6 +563,13 @@ impl<S: TokenStore> Caller<'_, S> {
             });
         }
     }
+}
+
+/// What a retried failure becomes when the time runs out.
+enum Retry {
+    /// Nothing ever reached the portal.
+    Unreachable,
+    GaveUp(GaveUp),
 }
 
 /// How many times one call may refresh its token before `expired_token` is reported.

@@ -6,18 +6,18 @@
 //! by compare-and-swap on the pair's version. Whoever does not hold the lease waits for the new pair
 //! instead of spending a refresh token that is already dead.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
-use super::error::BitrixError;
+use super::error::{BitrixError, StoreFailure};
 use super::oauth::{OAuthClient, is_dead_grant};
 use crate::domain::{MemberId, StoredTokens, SwapOutcome, TokenPair};
+use crate::keyed_locks::KeyedLocks;
 
 /// Whose tokens: a portal's (stored at install, for app-level work) or a manager's iframe session.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -103,17 +103,17 @@ impl RefreshStats {
 pub struct TokenManager<S: TokenStore> {
     store: Arc<S>,
     oauth: OAuthClient,
-    gates: Mutex<HashMap<TokenOwner, Arc<tokio::sync::Mutex<()>>>>,
+    gates: KeyedLocks<TokenOwner>,
     pub stats: RefreshStats,
-    observer: Option<Arc<dyn super::rest::CallObserver>>,
+    observer: Option<Arc<dyn super::log::CallObserver>>,
 }
 
 impl<S: TokenStore> TokenManager<S> {
     pub fn new(store: Arc<S>, oauth: OAuthClient) -> TokenManager<S> {
-        TokenManager { store, oauth, gates: Mutex::new(HashMap::new()), stats: RefreshStats::default(), observer: None }
+        TokenManager { store, oauth, gates: KeyedLocks::default(), stats: RefreshStats::default(), observer: None }
     }
 
-    pub fn with_observer(mut self, observer: Arc<dyn super::rest::CallObserver>) -> Self {
+    pub fn with_observer(mut self, observer: Arc<dyn super::log::CallObserver>) -> Self {
         self.observer = Some(observer);
         self
     }
@@ -140,19 +140,10 @@ impl<S: TokenStore> TokenManager<S> {
             .ok_or_else(|| BitrixError::NeedsReauthorisation { reason: format!("no tokens are stored for {owner}") })
     }
 
-    fn gate(&self, owner: &TokenOwner) -> Arc<tokio::sync::Mutex<()>> {
-        let mut gates = self.gates.lock().expect("gate lock");
-        if gates.len() > 10_000 {
-            gates.retain(|_, g| Arc::strong_count(g) > 1);
-        }
-        gates.entry(owner.clone()).or_default().clone()
-    }
-
     /// The portal said the access token of `stale` expired: returns a working pair, refreshing it if no one
     /// else has. Exactly one refresh happens however many callers arrive with the same stale pair.
     pub async fn renew(&self, owner: &TokenOwner, stale: &StoredTokens) -> Result<StoredTokens, BitrixError> {
-        let gate = self.gate(owner);
-        let _held = gate.lock().await;
+        let _held = self.gates.lock(owner).await;
         let deadline = Instant::now() + LEASE + Duration::from_secs(2);
         loop {
             let current = self.load(owner).await?;
@@ -165,9 +156,9 @@ impl<S: TokenStore> TokenManager<S> {
                 return self.refresh_claimed(owner, current).await;
             }
             if Instant::now() > deadline {
-                return Err(BitrixError::Store(format!(
+                return Err(BitrixError::Store(StoreFailure::message(format!(
                     "another instance has been refreshing the tokens of {owner} for too long"
-                )));
+                ))));
             }
             tokio::time::sleep(POLL).await;
         }

@@ -12,6 +12,7 @@ pub mod rest_log;
 pub mod seal;
 mod sessions;
 mod token_store;
+mod url;
 
 pub use crate::domain::{StoredTokens, SwapOutcome};
 pub use audit::{AuditEntry, AuditRecord};
@@ -19,10 +20,10 @@ pub use database::{Database, Engine};
 pub use portals::{Portal, PortalInstall};
 pub use rest_log::{RestLogWriter, spawn_rest_log};
 pub use sessions::{NewSession, Session, SessionId};
+pub use url::{BadDatabaseUrl, DatabaseUrl};
 
 use crate::domain::MemberId;
 use crate::keys::Keyring;
-use crate::settings::DatabaseUrl;
 use seal::{Field, SealError, Sealer};
 
 #[derive(Debug, thiserror::Error)]

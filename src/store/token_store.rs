@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use crate::bitrix::{BitrixError, TokenOwner, TokenStore};
+use crate::bitrix::{BitrixError, StoreFailure, TokenOwner, TokenStore};
 use crate::domain::{PortalStatus, StoredTokens, SwapOutcome, TokenPair};
 
 use super::{SessionId, Store, StoreError, now};
 
 fn store_error(e: StoreError) -> BitrixError {
-    BitrixError::Store(e.to_string())
+    BitrixError::Store(StoreFailure::new(e))
 }
 
 impl TokenStore for Store {

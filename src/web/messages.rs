@@ -1,7 +1,7 @@
 //! Messages with values in them, and what each Bitrix24 failure means for the manager, in their language.
 //! A manager never sees a bare error code: the code is kept only as a detail for support.
 
-use crate::bitrix::{BitrixError, ErrorCode};
+use crate::bitrix::{BitrixError, ErrorCode, GaveUp};
 use crate::domain::{EntityId, EntityType, Lang};
 
 fn ids(list: &[EntityId]) -> String {
@@ -206,7 +206,7 @@ pub fn bitrix(lang: Lang, e: &BitrixError) -> String {
             "Bitrix24 did not answer, so we cannot tell whether it created the list. Check the call lists before trying again.",
             "Битрикс24 не ответил, поэтому неизвестно, создан ли список. Проверьте списки обзвона, прежде чем повторять.",
         ),
-        BitrixError::BudgetExhausted { last, .. } if last.contains("LIMIT") => pick(
+        BitrixError::BudgetExhausted { why: GaveUp::Limits, .. } => pick(
             "Bitrix24 is limiting requests right now. Nothing was changed; try again in a minute.",
             "Битрикс24 сейчас ограничивает запросы. Ничего не изменено; повторите через минуту.",
         ),

@@ -1,7 +1,6 @@
 //! Shared test helpers: throw-away databases on both engines, keys, and a sample install.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use b24_calllist::domain::{MemberId, PortalStatus, TokenPair};
 use b24_calllist::keys::{Keyring, SecretKey};
@@ -65,7 +64,7 @@ impl TestDb {
         let sep = if admin.contains('?') { '&' } else { '?' };
         let url = format!("{admin}{sep}options[search_path]={schema}");
         Some(TestDb {
-            url: DatabaseUrl::from_str(&url).expect("postgres url"),
+            url: DatabaseUrl::parse(&url).expect("postgres url"),
             engine: "postgres",
             sqlite_path: None,
             _dir: None,
