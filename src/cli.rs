@@ -184,7 +184,14 @@ async fn portals(args: &SettingsArgs, action: PortalsCommand) -> Result<(), Fail
             let history = store.audit(&id, None, 20).await.map_err(anyhow::Error::from)?;
             println!("\nrecent history ({}):", history.len());
             for r in history {
-                println!("  {}  {:<18} {:<8} {}", format_time(r.at), r.entry.action, r.entry.outcome, r.entry.details);
+                let e = &r.entry;
+                println!(
+                    "  {}  {:<18} {:<8} {}",
+                    format_time(r.at),
+                    e.action.code(),
+                    e.outcome.code(),
+                    e.details.to_json()
+                );
             }
             Ok(())
         }

@@ -16,8 +16,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::bitrix::ErrorCode;
 use crate::bitrix::CallObserver;
+use crate::bitrix::ErrorCode;
 
 type Labels = Vec<(&'static str, String)>;
 

@@ -10,93 +10,15 @@ use tracing_actix_web::TracingLogger;
 
 use crate::bitrix::{Bitrix, BitrixError, ClientConfig, OAuthClient, RestClient, TokenManager};
 use crate::metrics::Metrics;
+use crate::portal::Portals;
 use crate::settings::Settings;
-use crate::store::{RestLogWriter, Store, StoreError, spawn_rest_log};
-use crate::web::signing::Signer;
+use crate::signing::Signer;
+use crate::store::{Store, StoreError, spawn_rest_log};
+use crate::web::AppState;
 
 /// The largest form the app's own pages post (a replace of a big list carries every ID). Forms the
 /// portal posts are held to a much smaller limit by their parsers.
 const MAX_PAGE_FORM_BYTES: usize = 2 * 1024 * 1024;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Arc<Store>,
-    pub bitrix: Arc<Bitrix<Store>>,
-    pub signer: Signer,
-    pub rest_log: Arc<RestLogWriter>,
-    /// Sizes of lists seen lately, so the overview can show more than "50+" and a list's first read
-    /// fetches about the right number of pages.
-    pub list_sizes: ListSizes,
-    pub metrics: Arc<Metrics>,
-    pub save_locks: SaveLocks,
-}
-
-/// One save at a time per call list in this process: a second save of the same list (a double-submitted
-/// form, two tabs) waits, then finds the list changed and says so, instead of sending the update twice.
-#[derive(Default)]
-pub struct SaveLocks(std::sync::Mutex<std::collections::HashMap<(String, u64), ListLock>>);
-
-type ListLock = Arc<tokio::sync::Mutex<()>>;
-
-impl SaveLocks {
-    pub fn for_list(
-        &self,
-        portal: &crate::domain::MemberId,
-        list: crate::domain::ListId,
-    ) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.0.lock().expect("save locks");
-        if map.len() > 10_000 {
-            map.retain(|_, l| Arc::strong_count(l) > 1);
-        }
-        map.entry((portal.to_string(), list.get())).or_default().clone()
-    }
-}
-
-/// What was last seen of each list (its member count, its type), per portal. A hint only, to size reads:
-/// each instance keeps its own, and a wrong hint costs a request, never a wrong answer.
-#[derive(Default)]
-pub struct ListSizes(std::sync::Mutex<std::collections::HashMap<(String, u64), ListHint>>);
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ListHint {
-    pub size: Option<u64>,
-    pub entity: Option<crate::domain::EntityType>,
-}
-
-impl ListSizes {
-    const MAX_ENTRIES: usize = 100_000;
-
-    fn update(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, f: impl FnOnce(&mut ListHint)) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= Self::MAX_ENTRIES {
-                map.clear();
-            }
-            f(map.entry((portal.to_string(), list.get())).or_default());
-        }
-    }
-
-    pub fn hint(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> ListHint {
-        self.0.lock().ok().and_then(|m| m.get(&(portal.to_string(), list.get())).copied()).unwrap_or_default()
-    }
-
-    pub fn get(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId) -> Option<u64> {
-        self.hint(portal, list).size
-    }
-
-    pub fn set(&self, portal: &crate::domain::MemberId, list: crate::domain::ListId, size: u64) {
-        self.update(portal, list, |h| h.size = Some(size));
-    }
-
-    pub fn set_entity(
-        &self,
-        portal: &crate::domain::MemberId,
-        list: crate::domain::ListId,
-        e: crate::domain::EntityType,
-    ) {
-        self.update(portal, list, |h| h.entity = Some(e));
-    }
-}
 
 /// A bound, not yet running, server.
 pub struct Application {
@@ -141,6 +63,7 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::web::error::render_errors))
                 .wrap(actix_web::middleware::from_fn(crate::web::health::count_requests))
                 .wrap(crate::web::security_headers())
                 .wrap(TracingLogger::<crate::web::log_span::PathOnly>::new())
@@ -178,13 +101,13 @@ impl Application {
         let bitrix = Arc::new(Bitrix { rest, tokens });
         let signer = Signer::new(&settings.keys);
         Ok(AppState {
-            settings: Arc::new(settings),
+            portals: Portals::new(store.clone(), bitrix.clone(), signer, &settings.base_url),
             store,
             bitrix,
-            signer,
             rest_log,
-            list_sizes: ListSizes::default(),
-            save_locks: SaveLocks::default(),
+            origin: settings.base_url.origin(),
+            list_sizes: Default::default(),
+            save_locks: Default::default(),
             metrics,
         })
     }

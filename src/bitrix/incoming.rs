@@ -14,15 +14,39 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The longest single value (tokens are 32 to 70 characters; placement options are small JSON).
 const MAX_VALUE: usize = 8 * 1024;
 
+/// A field of a portal's form that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct FormError {
     pub field: &'static str,
-    pub problem: String,
+    pub problem: FormProblem,
+}
+
+/// What is wrong with a field. `Display` is for logs; pages say it in the viewer's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormProblem {
+    #[error("is missing")]
+    Missing,
+    #[error("is larger than {kib} KiB")]
+    TooLarge { kib: usize },
+    #[error("is not UTF-8")]
+    NotUtf8,
+    #[error("is not a valid form ({0})")]
+    Malformed(String),
+    #[error("is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("is not a portal's member_id ({0})")]
+    NotAMemberId(String),
+    #[error("is not a token")]
+    NotAToken,
+    #[error("is not a number of seconds")]
+    NotSeconds,
+    #[error("is not JSON")]
+    NotJson,
 }
 
 fn missing(field: &'static str) -> FormError {
-    FormError { field, problem: "is missing".into() }
+    FormError { field, problem: FormProblem::Missing }
 }
 
 fn qs() -> serde_qs::Config {
@@ -31,12 +55,13 @@ fn qs() -> serde_qs::Config {
 
 fn parse_form<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, FormError> {
     if body.len() > MAX_FORM_BYTES {
-        return Err(FormError { field: "body", problem: format!("is larger than {} KiB", MAX_FORM_BYTES / 1024) });
+        return Err(FormError { field: "body", problem: FormProblem::TooLarge { kib: MAX_FORM_BYTES / 1024 } });
     }
     if std::str::from_utf8(body).is_err() {
-        return Err(FormError { field: "body", problem: "is not UTF-8".into() });
+        return Err(FormError { field: "body", problem: FormProblem::NotUtf8 });
     }
-    qs().deserialize_bytes(body).map_err(|e| FormError { field: "body", problem: format!("is not a valid form ({e})") })
+    qs().deserialize_bytes(body)
+        .map_err(|e| FormError { field: "body", problem: FormProblem::Malformed(e.to_string()) })
 }
 
 fn required(field: &'static str, v: Option<String>) -> Result<String, FormError> {
@@ -46,7 +71,7 @@ fn required(field: &'static str, v: Option<String>) -> Result<String, FormError>
 
 fn bounded(field: &'static str, v: String) -> Result<String, FormError> {
     if v.len() > MAX_VALUE {
-        return Err(FormError { field, problem: format!("is longer than {MAX_VALUE} characters") });
+        return Err(FormError { field, problem: FormProblem::TooLong { max: MAX_VALUE } });
     }
     Ok(v)
 }
@@ -57,14 +82,14 @@ fn optional(field: &'static str, v: Option<String>) -> Result<Option<String>, Fo
 
 fn member_id(field: &'static str, v: Option<String>) -> Result<MemberId, FormError> {
     let raw = required(field, v)?;
-    MemberId::parse(&raw).map_err(|e| FormError { field, problem: e.to_string() })
+    MemberId::parse(&raw).map_err(|e| FormError { field, problem: FormProblem::NotAMemberId(e.to_string()) })
 }
 
 /// A token that looks like one: printable ASCII without spaces, of a sane length.
 fn token(field: &'static str, v: Option<String>) -> Result<SecretString, FormError> {
     let raw = required(field, v)?;
     if raw.len() > 512 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(FormError { field, problem: "is not a token".into() });
+        return Err(FormError { field, problem: FormProblem::NotAToken });
     }
     Ok(SecretString::from(raw))
 }
@@ -143,14 +168,14 @@ impl FrameForm {
         let raw: RawFrameForm = parse_form(body)?;
         let auth_expires = match optional("AUTH_EXPIRES", raw.AUTH_EXPIRES)? {
             None => 3600,
-            Some(s) => s
-                .parse::<u64>()
-                .map_err(|_| FormError { field: "AUTH_EXPIRES", problem: "is not a number of seconds".into() })?,
+            Some(s) => {
+                s.parse::<u64>().map_err(|_| FormError { field: "AUTH_EXPIRES", problem: FormProblem::NotSeconds })?
+            }
         };
         let placement_options = match optional("PLACEMENT_OPTIONS", raw.PLACEMENT_OPTIONS)? {
             None => Value::Object(Default::default()),
             Some(s) => serde_json::from_str::<Value>(&s)
-                .map_err(|_| FormError { field: "PLACEMENT_OPTIONS", problem: "is not JSON".into() })?,
+                .map_err(|_| FormError { field: "PLACEMENT_OPTIONS", problem: FormProblem::NotJson })?,
         };
         Ok(FrameForm {
             auth_id: token("AUTH_ID", raw.AUTH_ID)?,
@@ -297,7 +322,7 @@ mod tests {
         assert_eq!(e.field, "PLACEMENT_OPTIONS");
         let ok = FrameForm::parse(b"AUTH_ID=x&member_id=abc&PLACEMENT_OPTIONS=%7B%22a%22%3A1%7D").unwrap();
         assert_eq!(ok.placement_options["a"], 1);
-        assert_eq!(FrameForm::parse(&[0xff, 0xfe]).unwrap_err().problem, "is not UTF-8");
+        assert_eq!(FrameForm::parse(&[0xff, 0xfe]).unwrap_err().problem, FormProblem::NotUtf8);
     }
 
     proptest! {

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct RestCall {
     pub member_id: String,
-    pub user_id: Option<u64>,
+    pub user_id: Option<crate::domain::UserId>,
     pub method: String,
     /// Parameters, redacted and shortened.
     pub params: String,

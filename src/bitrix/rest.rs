@@ -15,7 +15,7 @@ use super::error::{ApiError, BitrixError, ErrorCode, GaveUp};
 use super::log::{CallObserver, RestCall, RestLog, summarise};
 use super::pacing::{Pacer, RateLimit};
 use super::tokens::{TokenManager, TokenOwner, TokenStore};
-use crate::domain::{MemberId, StoredTokens};
+use crate::domain::{MemberId, StoredTokens, UserId};
 
 /// The client's settings.
 #[derive(Debug, Clone)]
@@ -356,7 +356,7 @@ pub struct Caller<'b, S: TokenStore> {
     member_id: MemberId,
     endpoint: Mutex<Url>,
     auth: Auth,
-    user_id: Option<u64>,
+    user_id: Option<UserId>,
     budget: Duration,
     current: tokio::sync::Mutex<Option<StoredTokens>>,
     moved: Mutex<Option<Url>>,
@@ -365,7 +365,7 @@ pub struct Caller<'b, S: TokenStore> {
 
 impl<S: TokenStore> Caller<'_, S> {
     /// Names the user whose token this is, for the REST log.
-    pub fn for_user(mut self, user_id: u64) -> Self {
+    pub fn for_user(mut self, user_id: UserId) -> Self {
         self.user_id = Some(user_id);
         self
     }
@@ -498,7 +498,9 @@ impl<S: TokenStore> Caller<'_, S> {
                     return Err(BitrixError::Ambiguous { method: method.into(), cause: e.to_string() });
                 }
                 Failure::Api(e) => return Err(BitrixError::Api(e)),
-                Failure::NotSent(cause) => (Retry::Unreachable, format!("cannot connect: {cause}"), next_delay(&mut delays)),
+                Failure::NotSent(cause) => {
+                    (Retry::Unreachable, format!("cannot connect: {cause}"), next_delay(&mut delays))
+                }
                 Failure::Lost(_) | Failure::ServerFault(_) | Failure::Timeout if !repeatable => {
                     return Err(BitrixError::Ambiguous { method: method.into(), cause: "no complete answer".into() });
                 }

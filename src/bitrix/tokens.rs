@@ -8,22 +8,22 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
 use super::error::{BitrixError, StoreFailure};
 use super::oauth::{OAuthClient, is_dead_grant};
-use crate::domain::{MemberId, StoredTokens, SwapOutcome, TokenPair};
+use crate::domain::{MemberId, SessionId, StoredTokens, SwapOutcome, TokenPair};
 use crate::keyed_locks::KeyedLocks;
 
 /// Whose tokens: a portal's (stored at install, for app-level work) or a manager's iframe session.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TokenOwner {
     Portal(MemberId),
-    Session { member_id: MemberId, session_id: String },
+    Session { member_id: MemberId, session_id: SessionId },
 }
 
 impl TokenOwner {

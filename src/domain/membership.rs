@@ -49,6 +49,68 @@ pub enum Change {
     Replace(Vec<EntityId>),
 }
 
+/// Which kind of change, without its members: what a form names and the audit log keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ChangeKind {
+    #[default]
+    Add,
+    Remove,
+    Replace,
+}
+
+impl ChangeKind {
+    /// The kind a form field names; anything else is not a change kind.
+    pub fn parse(code: &str) -> Option<ChangeKind> {
+        match code {
+            "add" => Some(ChangeKind::Add),
+            "remove" => Some(ChangeKind::Remove),
+            "replace" => Some(ChangeKind::Replace),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ChangeKind::Add => "add",
+            ChangeKind::Remove => "remove",
+            ChangeKind::Replace => "replace",
+        }
+    }
+}
+
+impl Change {
+    pub fn new(kind: ChangeKind, ids: Vec<EntityId>) -> Change {
+        match kind {
+            ChangeKind::Add => Change::Add(ids),
+            ChangeKind::Remove => Change::Remove(ids),
+            ChangeKind::Replace => Change::Replace(ids),
+        }
+    }
+
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Change::Add(_) => ChangeKind::Add,
+            Change::Remove(_) => ChangeKind::Remove,
+            Change::Replace(_) => ChangeKind::Replace,
+        }
+    }
+
+    /// The IDs the manager named.
+    pub fn ids(&self) -> &[EntityId] {
+        match self {
+            Change::Add(ids) | Change::Remove(ids) | Change::Replace(ids) => ids,
+        }
+    }
+
+    /// True when the change names nobody to add or remove (a replace always means something).
+    pub fn names_nobody(&self) -> bool {
+        match self {
+            Change::Add(ids) | Change::Remove(ids) => ids.is_empty(),
+            Change::Replace(_) => false,
+        }
+    }
+}
+
 /// The complete new membership and what it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {

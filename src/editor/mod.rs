@@ -4,9 +4,11 @@
 //! saving it only if nobody changed the list since the manager looked, then reporting what Bitrix24 kept.
 //! Every call uses the manager's own token.
 
+mod history;
 mod read;
 mod save;
 
+pub use history::{Author, create_entry, save_entry};
 pub use read::{ListSummary, ListView, Overview, open_list, overview, resolve_names, search};
 pub use save::{FormIntent, Intent, Preview, SaveError, SaveOutcome, create_list, preview, save};
 

@@ -64,6 +64,19 @@ pub enum SaveError {
     Conflict(Box<Preview>),
 }
 
+impl SaveError {
+    /// A short, stable label for the audit log and metrics.
+    pub fn kind(&self) -> String {
+        match self {
+            SaveError::Bitrix(b) => b.kind(),
+            SaveError::WouldEmpty => "WOULD_EMPTY".into(),
+            SaveError::NothingToDo => "NOTHING_TO_DO".into(),
+            SaveError::UnknownForm(_) => "UNKNOWN_FORM".into(),
+            SaveError::Conflict(_) => "CONFLICT".into(),
+        }
+    }
+}
+
 impl From<BitrixError> for SaveError {
     fn from(e: BitrixError) -> Self {
         SaveError::Bitrix(e)

@@ -1,109 +1,102 @@
 //! The audit log: who changed what, when, and how it ended. Portal lifecycle changes and every save of a
-//! call list are written here; a list's page and `b24-calllist portals show` read it back.
+//! call list are written here; a list's page and `b24-calllist portals show` read it back. Rows hold codes
+//! and typed details (see `domain::audit`), never words in someone's language.
 
 use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::{Store, StoreError, now};
-use crate::domain::MemberId;
-
-/// One entry to append.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub member_id: MemberId,
-    pub user_id: Option<i64>,
-    pub user_name: String,
-    pub action: String,
-    pub list_id: Option<i64>,
-    pub details: serde_json::Value,
-    pub outcome: String,
-}
-
-impl AuditEntry {
-    /// A change of the portal itself (install, status, uninstall), made by the app or the portal.
-    pub fn portal(member_id: &MemberId, action: &str, from: Option<&str>, to: &str) -> AuditEntry {
-        AuditEntry {
-            member_id: member_id.clone(),
-            user_id: None,
-            user_name: String::new(),
-            action: action.to_owned(),
-            list_id: None,
-            details: serde_json::json!({ "from": from, "to": to }),
-            outcome: "ok".to_owned(),
-        }
-    }
-}
+use crate::domain::{AuditAction, AuditDetails, AuditEntry, AuditOutcome, ListId, MemberId, UserId};
 
 /// One entry as read back.
 #[derive(Debug, Clone)]
 pub struct AuditRecord {
     pub id: i64,
+    /// Unix seconds.
     pub at: i64,
     pub entry: AuditEntry,
 }
 
 impl Store {
-    pub(super) async fn append_audit(conn: &mut AnyConnection, entry: &AuditEntry, at: i64) -> Result<(), StoreError> {
+    pub(super) async fn append_audit(
+        conn: &mut AnyConnection,
+        member_id: &MemberId,
+        entry: &AuditEntry,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let (user_id, user_name) = match &entry.user {
+            Some((id, name)) => (Some(id.get() as i64), name.as_str()),
+            None => (None, ""),
+        };
         sqlx::query(
             "INSERT INTO audit_log (member_id, at, user_id, user_name, action, list_id, details, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(entry.member_id.as_str())
+        .bind(member_id.as_str())
         .bind(at)
-        .bind(entry.user_id)
-        .bind(&entry.user_name)
-        .bind(&entry.action)
-        .bind(entry.list_id)
-        .bind(entry.details.to_string())
-        .bind(&entry.outcome)
+        .bind(user_id)
+        .bind(user_name)
+        .bind(entry.action.code())
+        .bind(entry.list_id.map(|l| l.get() as i64))
+        .bind(entry.details.to_json())
+        .bind(entry.outcome.code())
         .execute(conn)
         .await?;
         Ok(())
     }
 
     /// Appends an entry for a portal the store knows.
-    pub async fn record(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+    pub async fn record(&self, member_id: &MemberId, entry: &AuditEntry) -> Result<(), StoreError> {
         let mut conn = self.database().pool().acquire().await?;
-        Self::append_audit(&mut conn, entry, now()).await
+        Self::append_audit(&mut conn, member_id, entry, now()).await
     }
 
     /// The newest entries of a portal, or of one of its call lists, newest first.
     pub async fn audit(
         &self,
         member_id: &MemberId,
-        list_id: Option<i64>,
+        list_id: Option<ListId>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let query = match list_id {
             Some(list) => sqlx::query(
-                "SELECT id, member_id, at, user_id, user_name, action, list_id, details, outcome FROM audit_log \
+                "SELECT id, at, user_id, user_name, action, list_id, details, outcome FROM audit_log \
                  WHERE member_id = $1 AND list_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
             )
             .bind(member_id.as_str())
-            .bind(list)
+            .bind(list.get() as i64)
             .bind(limit),
             None => sqlx::query(
-                "SELECT id, member_id, at, user_id, user_name, action, list_id, details, outcome FROM audit_log \
+                "SELECT id, at, user_id, user_name, action, list_id, details, outcome FROM audit_log \
                  WHERE member_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
             )
             .bind(member_id.as_str())
             .bind(limit),
         };
         let rows = query.fetch_all(self.database().pool()).await?;
+        let damaged = |problem: String| StoreError::Damaged { member_id: member_id.to_string(), problem };
         rows.iter()
             .map(|row| {
+                let action: String = row.try_get("action")?;
+                let action =
+                    AuditAction::parse(&action).ok_or_else(|| damaged(format!("unknown audit action `{action}`")))?;
+                let outcome: String = row.try_get("outcome")?;
+                let outcome = AuditOutcome::parse(&outcome)
+                    .ok_or_else(|| damaged(format!("unknown audit outcome `{outcome}`")))?;
+                let user_id: Option<i64> = row.try_get("user_id")?;
+                let user_name: String = row.try_get("user_name")?;
+                let user = user_id.and_then(|u| u64::try_from(u).ok()).and_then(|u| UserId::new(u).ok());
+                let list_id: Option<i64> = row.try_get("list_id")?;
                 let details: String = row.try_get("details")?;
                 Ok(AuditRecord {
                     id: row.try_get("id")?,
                     at: row.try_get("at")?,
                     entry: AuditEntry {
-                        member_id: member_id.clone(),
-                        user_id: row.try_get("user_id")?,
-                        user_name: row.try_get("user_name")?,
-                        action: row.try_get("action")?,
-                        list_id: row.try_get("list_id")?,
-                        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-                        outcome: row.try_get("outcome")?,
+                        action,
+                        outcome,
+                        user: user.map(|u| (u, user_name)),
+                        list_id: list_id.and_then(|l| u64::try_from(l).ok()).and_then(|l| ListId::new(l).ok()),
+                        details: AuditDetails::from_json(action, &details),
                     },
                 })
             })

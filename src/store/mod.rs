@@ -14,12 +14,14 @@ mod sessions;
 mod token_store;
 mod url;
 
+pub use crate::domain::AuditEntry;
+pub use crate::domain::SessionId;
 pub use crate::domain::{StoredTokens, SwapOutcome};
-pub use audit::{AuditEntry, AuditRecord};
+pub use audit::AuditRecord;
 pub use database::{Database, Engine};
 pub use portals::{Portal, PortalInstall};
 pub use rest_log::{RestLogWriter, spawn_rest_log};
-pub use sessions::{NewSession, Session, SessionId};
+pub use sessions::{NewSession, Session};
 pub use url::{BadDatabaseUrl, DatabaseUrl};
 
 use crate::domain::MemberId;

@@ -7,8 +7,10 @@ use subtle::ConstantTimeEq;
 use url::Url;
 
 use super::seal::Field;
-use super::{AuditEntry, Store, StoreError, now};
-use crate::domain::{MemberId, PortalStatus, StoredTokens, SwapOutcome, TokenPair};
+use super::{Store, StoreError, now};
+use crate::domain::{
+    AuditAction, AuditDetails, AuditEntry, MemberId, PortalChange, PortalStatus, StoredTokens, SwapOutcome, TokenPair,
+};
 
 /// A portal as the rest of the app sees it: everything but the secrets.
 #[derive(Debug, Clone)]
@@ -119,9 +121,10 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        let action = if previous.is_some() { "portal.reinstall" } else { "portal.install" };
-        let entry = AuditEntry::portal(id, action, previous.as_deref(), install.status.as_str());
-        Self::append_audit(&mut tx, &entry, at).await?;
+        let action = if previous.is_some() { AuditAction::PortalReinstall } else { AuditAction::PortalInstall };
+        let from = previous.as_deref().and_then(|p| p.parse().ok());
+        let entry = AuditEntry::portal(action, from, install.status);
+        Self::append_audit(&mut tx, id, &entry, at).await?;
         tx.commit().await?;
         self.portal(id).await?.ok_or_else(|| StoreError::UnknownPortal(id.clone()))
     }
@@ -229,9 +232,13 @@ impl Store {
             .bind(member_id.as_str())
             .execute(&mut *tx)
             .await?;
-        let mut entry = AuditEntry::portal(member_id, "portal.status", Some(&previous), status.as_str());
-        entry.details = serde_json::json!({ "from": previous, "to": status.as_str(), "reason": reason });
-        Self::append_audit(&mut tx, &entry, at).await?;
+        let mut change = PortalChange::new(previous.parse().ok(), status);
+        change.reason = Some(reason.to_owned()).filter(|r| !r.is_empty());
+        let entry = AuditEntry {
+            details: AuditDetails::Portal(change),
+            ..AuditEntry::portal(AuditAction::PortalStatus, None, status)
+        };
+        Self::append_audit(&mut tx, member_id, &entry, at).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -272,9 +279,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sessions WHERE member_id = $1").bind(member_id.as_str()).execute(&mut *tx).await?;
-        let entry =
-            AuditEntry::portal(member_id, "portal.uninstall", Some(&previous), PortalStatus::Uninstalled.as_str());
-        Self::append_audit(&mut tx, &entry, at).await?;
+        let entry = AuditEntry::portal(AuditAction::PortalUninstall, previous.parse().ok(), PortalStatus::Uninstalled);
+        Self::append_audit(&mut tx, member_id, &entry, at).await?;
         tx.commit().await?;
         Ok(true)
     }

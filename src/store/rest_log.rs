@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError, now};
 use crate::bitrix::log::{RestCall, RestLog};
-use crate::domain::MemberId;
+use crate::domain::{MemberId, UserId};
 
 /// Bitrix24's marketplace rules ask for at least 3 days.
 pub const MIN_RETENTION_DAYS: u32 = 3;
@@ -109,7 +109,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&c.member_id)
-            .bind(c.user_id.map(|u| u as i64))
+            .bind(c.user_id.map(|u| u.get() as i64))
             .bind(&c.method)
             .bind(&c.params)
             .bind(i64::from(c.http_status))
@@ -143,7 +143,10 @@ impl Store {
             .map(|r| {
                 Ok(RestCall {
                     member_id: r.try_get("member_id")?,
-                    user_id: r.try_get::<Option<i64>, _>("user_id")?.map(|u| u as u64),
+                    user_id: r
+                        .try_get::<Option<i64>, _>("user_id")?
+                        .and_then(|u| u64::try_from(u).ok())
+                        .and_then(|u| UserId::new(u).ok()),
                     method: r.try_get("method")?,
                     params: r.try_get("params")?,
                     http_status: r.try_get::<i64, _>("http_status")? as u16,

@@ -2,42 +2,17 @@
 //! holds only a signed reference to a row here, so a session works across instances and a database dump
 //! gives no usable token.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use sqlx::Row;
 
 use super::seal::Field;
 use super::{Store, StoreError, now};
-use crate::domain::{Lang, MemberId, StoredTokens, TokenPair};
-
-/// A session's public id: 128 random bits. On its own it opens nothing; the page's token is signed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SessionId(String);
-
-impl SessionId {
-    pub fn generate() -> SessionId {
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        SessionId(URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    /// Accepts only what [`SessionId::generate`] makes.
-    pub fn parse(s: &str) -> Option<SessionId> {
-        (s.len() == 22 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-            .then(|| SessionId(s.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+use crate::domain::{Lang, MemberId, SessionId, StoredTokens, TokenPair, UserId};
 
 /// A new session's contents.
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub member_id: MemberId,
-    pub user_id: u64,
+    pub user_id: UserId,
     pub user_name: String,
     pub lang: Lang,
     pub is_admin: bool,
@@ -51,7 +26,7 @@ pub struct NewSession {
 pub struct Session {
     pub id: SessionId,
     pub member_id: MemberId,
-    pub user_id: u64,
+    pub user_id: UserId,
     pub user_name: String,
     pub lang: Lang,
     pub is_admin: bool,
@@ -68,7 +43,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(m.as_str())
-        .bind(new.user_id as i64)
+        .bind(new.user_id.get() as i64)
         .bind(&new.user_name)
         .bind(new.lang.code())
         .bind(i64::from(new.is_admin))
@@ -97,10 +72,14 @@ impl Store {
         let member_id = MemberId::parse(&raw)
             .map_err(|e| StoreError::Damaged { member_id: raw.clone(), problem: e.to_string() })?;
         let lang: String = row.try_get("lang")?;
+        let user_id = u64::try_from(row.try_get::<i64, _>("user_id")?)
+            .ok()
+            .and_then(|u| UserId::new(u).ok())
+            .ok_or_else(|| StoreError::Damaged { member_id: raw.clone(), problem: "a session's user_id".into() })?;
         Ok(Some(Session {
             id: id.clone(),
             member_id,
-            user_id: row.try_get::<i64, _>("user_id")? as u64,
+            user_id,
             user_name: row.try_get("user_name")?,
             lang: Lang::from_portal(&lang),
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
@@ -123,13 +102,13 @@ impl Store {
     pub(super) async fn session_tokens(
         &self,
         member_id: &MemberId,
-        id: &str,
+        id: &SessionId,
     ) -> Result<Option<StoredTokens>, StoreError> {
         let row = sqlx::query(
             "SELECT access_token, refresh_token, expires_at, token_version FROM sessions \
              WHERE id = $1 AND member_id = $2 AND ends_at > $3 AND access_token IS NOT NULL",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(member_id.as_str())
         .bind(now())
         .fetch_optional(self.database().pool())
@@ -153,7 +132,7 @@ impl Store {
     pub(super) async fn swap_session_tokens(
         &self,
         member_id: &MemberId,
-        id: &str,
+        id: &SessionId,
         expected_version: i64,
         tokens: &TokenPair,
     ) -> Result<bool, StoreError> {
@@ -165,7 +144,7 @@ impl Store {
         .bind(self.seal(Field::SessionAccessToken, member_id, &tokens.access_token))
         .bind(self.seal(Field::SessionRefreshToken, member_id, &tokens.refresh_token))
         .bind(tokens.expires_at)
-        .bind(id)
+        .bind(id.as_str())
         .bind(member_id.as_str())
         .bind(expected_version)
         .execute(self.database().pool())

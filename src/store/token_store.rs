@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::bitrix::{BitrixError, StoreFailure, TokenOwner, TokenStore};
 use crate::domain::{PortalStatus, StoredTokens, SwapOutcome, TokenPair};
 
-use super::{SessionId, Store, StoreError, now};
+use super::{Store, StoreError, now};
 
 fn store_error(e: StoreError) -> BitrixError {
     BitrixError::Store(StoreFailure::new(e))
@@ -38,7 +38,7 @@ impl TokenStore for Store {
                  AND token_version = $4 AND (refresh_claimed_until IS NULL OR refresh_claimed_until < $5)",
             )
             .bind(until)
-            .bind(session_id.clone())
+            .bind(session_id.as_str())
             .bind(member_id.as_str().to_owned())
             .bind(version)
             .bind(at),
@@ -56,7 +56,7 @@ impl TokenStore for Store {
             .bind(version),
             TokenOwner::Session { session_id, .. } => {
                 sqlx::query("UPDATE sessions SET refresh_claimed_until = NULL WHERE id = $1 AND token_version = $2")
-                    .bind(session_id.clone())
+                    .bind(session_id.as_str())
                     .bind(version)
             }
         };
@@ -94,9 +94,7 @@ impl TokenStore for Store {
                 self.set_status(m, PortalStatus::NeedsReauthorisation, reason).await.map_err(store_error)?;
             }
             TokenOwner::Session { session_id, .. } => {
-                if let Some(id) = SessionId::parse(session_id) {
-                    self.end_session(&id).await.map_err(store_error)?;
-                }
+                self.end_session(session_id).await.map_err(store_error)?;
             }
         }
         Ok(())

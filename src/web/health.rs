@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use super::state::AppState;
 
 /// The process is up and serving.
 #[get("/healthz")]

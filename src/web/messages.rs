@@ -1,8 +1,10 @@
 //! Messages with values in them, and what each Bitrix24 failure means for the manager, in their language.
 //! A manager never sees a bare error code: the code is kept only as a detail for support.
 
+use crate::bitrix::incoming::{FormError, FormProblem};
 use crate::bitrix::{BitrixError, ErrorCode, GaveUp};
 use crate::domain::{EntityId, EntityType, Lang};
+use crate::portal::Refusal;
 
 fn ids(list: &[EntityId]) -> String {
     const SHOWN: usize = 20;
@@ -122,6 +124,71 @@ pub fn bitrix_not_a_list(lang: Lang) -> String {
     match lang {
         Lang::En => "There is no such call list.".into(),
         Lang::Ru => "Такого списка обзвона нет.".into(),
+    }
+}
+
+/// What is wrong with a field of the portal's form, in words (the field keeps its protocol name).
+pub fn form_problem(lang: Lang, e: &FormError) -> String {
+    let field = e.field;
+    match (lang, &e.problem) {
+        (Lang::En, FormProblem::Missing) => format!("{field} is missing."),
+        (Lang::Ru, FormProblem::Missing) => format!("Нет поля {field}."),
+        (Lang::En, FormProblem::TooLarge { kib }) => format!("The request is larger than {kib} KiB."),
+        (Lang::Ru, FormProblem::TooLarge { kib }) => format!("Запрос больше {kib} КиБ."),
+        (Lang::En, FormProblem::NotUtf8) => "The request is not in UTF-8.".into(),
+        (Lang::Ru, FormProblem::NotUtf8) => "Запрос не в кодировке UTF-8.".into(),
+        (Lang::En, FormProblem::Malformed(_)) => "The request is not a valid form.".into(),
+        (Lang::Ru, FormProblem::Malformed(_)) => "Запрос не является корректной формой.".into(),
+        (Lang::En, FormProblem::TooLong { max }) => format!("{field} is longer than {max} characters."),
+        (Lang::Ru, FormProblem::TooLong { max }) => format!("Поле {field} длиннее {max} символов."),
+        (Lang::En, FormProblem::NotAMemberId(_)) => format!("{field} is not a portal identifier."),
+        (Lang::Ru, FormProblem::NotAMemberId(_)) => format!("Поле {field} не является идентификатором портала."),
+        (Lang::En, FormProblem::NotAToken) => format!("{field} is not a token."),
+        (Lang::Ru, FormProblem::NotAToken) => format!("Поле {field} не является токеном."),
+        (Lang::En, FormProblem::NotSeconds) => format!("{field} is not a number of seconds."),
+        (Lang::Ru, FormProblem::NotSeconds) => format!("Поле {field} не является числом секунд."),
+        (Lang::En, FormProblem::NotJson) => format!("{field} is not JSON."),
+        (Lang::Ru, FormProblem::NotJson) => format!("Поле {field} не в формате JSON."),
+    }
+}
+
+/// Why renewing access failed, and what to do.
+pub fn reauth_refused(lang: Lang, why: &Refusal) -> String {
+    let en = lang == Lang::En;
+    let pick = |e: &str, r: &str| if en { e.to_owned() } else { r.to_owned() };
+    match why {
+        Refusal::ForgedState => pick(
+            "The link was not issued by this app. Start again from the app's banner.",
+            "Эта ссылка выдана не приложением. Начните заново с баннера в приложении.",
+        ),
+        Refusal::Expired => pick(
+            "The link has expired. Start again from the app's banner.",
+            "Срок действия ссылки истёк. Начните заново с баннера в приложении.",
+        ),
+        Refusal::Replayed => pick(
+            "This link was already used. Start again from the app's banner.",
+            "Эта ссылка уже использована. Начните заново с баннера в приложении.",
+        ),
+        Refusal::NoCode => {
+            pick("Bitrix24 did not send an authorisation code.", "Битрикс24 не прислал код авторизации.")
+        }
+        Refusal::CodeRefused => pick(
+            "Bitrix24 did not accept the authorisation code. Start again.",
+            "Битрикс24 не принял код авторизации. Начните заново.",
+        ),
+        Refusal::OtherPortal => pick(
+            "The authorisation came from another portal than the one that asked for it.",
+            "Авторизация пришла с другого портала, чем тот, что её запрашивал.",
+        ),
+    }
+}
+
+/// A value that should have been a call list's number.
+pub fn not_an_id(lang: Lang, value: &str) -> String {
+    let shown: String = value.chars().take(20).collect();
+    match lang {
+        Lang::En => format!("“{shown}” is not a list number."),
+        Lang::Ru => format!("«{shown}» — не номер списка."),
     }
 }
 

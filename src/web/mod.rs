@@ -1,6 +1,7 @@
 //! HTTP: actix-web handlers and askama views. Thin: parse the request, call the layers below, render.
 
 pub mod assets;
+pub mod error;
 pub mod events;
 pub mod frame;
 pub mod health;
@@ -12,10 +13,12 @@ pub mod messages;
 pub mod oauth;
 pub mod page;
 pub mod session;
-pub mod signing;
+pub mod state;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
+
+pub use state::AppState;
 
 /// Every route of the app.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -1,37 +1,28 @@
 //! The manager's session inside the iframe. Browsers block third-party cookies there, so the page itself
 //! carries a signed reference to the session row (never in a URL: only in POST bodies), and every
-//! state-changing request also carries a CSRF proof bound to that session.
+//! state-changing request also carries a CSRF proof bound to that session and a same-origin `Origin`.
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
-use subtle::ConstantTimeEq;
 
-use super::page::{Framing, problem};
-use super::signing::Use;
+use super::error::{PageError, Problem, Viewer};
+use super::page::Framing;
+use super::state::AppState;
 use crate::bitrix::{Auth, Caller, TokenOwner};
-use crate::domain::Lang;
-use crate::startup::AppState;
-use crate::store::{Portal, Session, SessionId, Store};
+use crate::domain::{Lang, UserId};
+use crate::portal::{Entered, SessionError};
+use crate::store::{Portal, Session, Store};
 
 pub const SESSION_FIELD: &str = "_session";
 pub const CSRF_FIELD: &str = "_csrf";
-/// The longest a session lasts, whatever its tokens allow.
-pub const MAX_SESSION_SECS: i64 = 8 * 3600;
+/// The page's language, so that even a page answering an ended session speaks it.
+pub const LANG_FIELD: &str = "_lang";
 
 /// What a page embeds to keep the session going.
 #[derive(Debug, Clone)]
 pub struct PageTokens {
     pub session: String,
     pub csrf: String,
-}
-
-impl PageTokens {
-    pub fn issue(state: &AppState, id: &SessionId) -> PageTokens {
-        PageTokens {
-            session: state.signer.sign(Use::Session, id.as_str()),
-            csrf: state.signer.sign(Use::Csrf, id.as_str()),
-        }
-    }
 }
 
 /// A form body as name/value pairs, repeated names kept.
@@ -60,8 +51,20 @@ pub struct Manager {
 }
 
 impl Manager {
+    /// The manager who just entered, with the proofs their pages will carry.
+    pub fn entered(state: &AppState, req: &HttpRequest, entered: Entered) -> Manager {
+        let (session, csrf) = state.portals.page_proofs(&entered.session.id);
+        let m = Manager { tokens: PageTokens { session, csrf }, session: entered.session, portal: entered.portal };
+        Viewer::record(req, m.lang(), m.framing());
+        m
+    }
+
     pub fn lang(&self) -> Lang {
         self.session.lang
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.session.user_id
     }
 
     pub fn framing(&self) -> Framing {
@@ -70,10 +73,8 @@ impl Manager {
 
     /// Calls Bitrix24 with this manager's own token, so the portal applies their permissions.
     pub fn caller<'s>(&self, state: &'s AppState) -> Caller<'s, Store> {
-        let owner = TokenOwner::Session {
-            member_id: self.portal.member_id.clone(),
-            session_id: self.session.id.as_str().to_owned(),
-        };
+        let owner =
+            TokenOwner::Session { member_id: self.portal.member_id.clone(), session_id: self.session.id.clone() };
         state
             .bitrix
             .caller(self.portal.member_id.clone(), self.portal.client_endpoint.clone(), Auth::Stored(owner))
@@ -82,55 +83,41 @@ impl Manager {
 }
 
 /// Resolves the session a form carries. `changes_state` also demands the CSRF proof and a same-origin
-/// `Origin`. On failure, the error page to answer with.
+/// `Origin`. Records who is looking, so an error page speaks their language.
 pub async fn resolve(
     state: &AppState,
     req: &HttpRequest,
     fields: &Fields,
     changes_state: bool,
-) -> Result<Manager, actix_web::HttpResponse> {
-    let t = super::i18n::texts(Lang::En);
-    let expired = |lang: Lang| {
-        problem(StatusCode::UNAUTHORIZED, lang, &Framing::none(), super::i18n::texts(lang).err_session, None)
-    };
-    let Some(id) = fields
-        .get(SESSION_FIELD)
-        .and_then(|signed| state.signer.verify(Use::Session, signed))
-        .and_then(SessionId::parse)
-    else {
-        tracing::info!("a request without a valid session reference");
-        return Err(expired(Lang::En));
-    };
-    let session = match state.store.session(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(expired(Lang::En)),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read a session");
-            return Err(problem(StatusCode::SERVICE_UNAVAILABLE, Lang::En, &Framing::none(), t.err_internal, None));
+) -> Result<Manager, PageError> {
+    let page_lang = fields.get(LANG_FIELD).map(Lang::from_portal);
+    if let Some(lang) = page_lang {
+        Viewer::record(req, lang, Framing::none());
+    }
+    let entered = match state.portals.resume(fields.get(SESSION_FIELD)).await {
+        Ok(e) => e,
+        Err(SessionError::Ended { lang: Some(lang) }) => {
+            Viewer::record(req, lang, Framing::none());
+            return Err(PageError::new(StatusCode::UNAUTHORIZED, Problem::SessionEnded));
         }
+        Err(e) => return Err(e.into()),
     };
-    let lang = session.lang;
-    let portal = match state.store.portal(&session.member_id).await {
-        Ok(Some(p)) if p.status.is_installed() => p,
-        _ => return Err(expired(lang)),
-    };
-    let framing = Framing::portal(&portal.client_endpoint);
+    let m = Manager::entered(state, req, entered);
     if changes_state {
-        let expected = state.signer.sign(Use::Csrf, id.as_str());
-        let given = fields.get(CSRF_FIELD).unwrap_or_default();
-        let same_origin = origin_matches(req, &state.settings.base_url);
-        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) || !same_origin {
-            tracing::warn!(member_id = %portal.member_id, same_origin, "a state-changing request without a valid CSRF proof");
-            return Err(problem(StatusCode::FORBIDDEN, lang, &framing, super::i18n::texts(lang).err_csrf, None));
+        let proof = state.portals.csrf_matches(&m.session.id, fields.get(CSRF_FIELD).unwrap_or_default());
+        let same_origin = origin_matches(req, &state.origin);
+        if !proof || !same_origin {
+            tracing::warn!(member_id = %m.portal.member_id, same_origin, "a state-changing request without a valid CSRF proof");
+            return Err(PageError::new(StatusCode::FORBIDDEN, Problem::Csrf));
         }
     }
-    Ok(Manager { tokens: PageTokens::issue(state, &id), session, portal })
+    Ok(m)
 }
 
 /// True unless the request names an `Origin` other than the app's own.
-fn origin_matches(req: &HttpRequest, base: &url::Url) -> bool {
+fn origin_matches(req: &HttpRequest, own: &url::Origin) -> bool {
     match req.headers().get(actix_web::http::header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None | Some("null") => true,
-        Some(origin) => url::Url::parse(origin).map(|o| o.origin() == base.origin()).unwrap_or(false),
+        Some(origin) => url::Url::parse(origin).map(|o| o.origin() == *own).unwrap_or(false),
     }
 }

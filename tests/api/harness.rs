@@ -9,8 +9,9 @@ use b24_calllist::domain::MemberId;
 use b24_calllist::keys::{Keyring, SecretKey};
 use b24_calllist::sandbox::{LimitsConfig, Sandbox, SandboxConfig};
 use b24_calllist::settings::{CommonSettings, DatabaseUrl, LogFormat, Settings};
-use b24_calllist::startup::{AppState, Application};
+use b24_calllist::startup::Application;
 use b24_calllist::store::Store;
+use b24_calllist::web::AppState;
 use secrecy::SecretString;
 
 use crate::helpers::TestDb;

@@ -41,7 +41,7 @@ async fn installing_reading_reinstalling_and_forgetting_a_portal(db: TestDb) {
     let p = store.portal(&id).await.unwrap().unwrap();
     assert_eq!((p.status, p.status_reason.as_str()), (PortalStatus::NeedsReauthorisation, "invalid_grant"));
     let history = store.audit(&id, None, 10).await.unwrap();
-    let actions: Vec<_> = history.iter().map(|r| r.entry.action.as_str()).collect();
+    let actions: Vec<_> = history.iter().map(|r| r.entry.action.code()).collect();
     assert_eq!(actions, ["portal.status", "portal.reinstall", "portal.install"]);
 
     assert!(store.forget(&id).await.unwrap());

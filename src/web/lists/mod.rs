@@ -2,43 +2,37 @@
 //! reviewing a change, saving it, and creating a list. Navigation inside the iframe is by POST forms,
 //! because the session reference travels in the body, never in a URL.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::error::PageError;
 use super::i18n::{Texts, texts};
 use super::messages;
-use super::page::{problem, render};
+use super::page::render;
 use super::session::{Fields, Manager, resolve};
-use crate::bitrix::BitrixError;
-use crate::bitrix::methods::calllist::{CallStatus, Member};
-use crate::bitrix::methods::crm::{CrmItem, Webform};
-use crate::domain::{Change, EntityId, EntityType, ListId, WebformId};
-use crate::editor::{self, FormIntent, Intent, MATCH_CAP, Preview, SaveError};
-use crate::startup::AppState;
-use crate::store::{AuditEntry, AuditRecord};
+use super::state::AppState;
+use crate::bitrix::methods::crm::Webform;
+use crate::domain::{EntityType, WebformId};
+use crate::editor::{self, Author};
 
+mod change_form;
 mod create;
+mod history;
 mod index;
 mod list_page;
 mod review;
 
-use create::{create, new_list};
 pub use index::index;
-use index::lists_page;
-use list_page::*;
-use review::*;
 
 const MEMBERS_PER_PAGE: usize = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/lists").route(web::post().to(lists_page)))
-        .service(web::resource("/lists/new").route(web::post().to(new_list)))
-        .service(web::resource("/lists/create").route(web::post().to(create)))
-        .service(web::resource("/lists/{id}").route(web::post().to(list_page)))
-        .service(web::resource("/lists/{id}/save").route(web::post().to(save)));
+    cfg.service(web::resource("/lists").route(web::post().to(index::lists_page)))
+        .service(web::resource("/lists/new").route(web::post().to(create::new_list)))
+        .service(web::resource("/lists/create").route(web::post().to(create::create)))
+        .service(web::resource("/lists/{id}").route(web::post().to(list_page::list_page)))
+        .service(web::resource("/lists/{id}/save").route(web::post().to(review::save)));
 }
 
 /// A notice at the top of a page.
@@ -69,6 +63,13 @@ fn type_name(t: &Texts, e: EntityType) -> &'static str {
     }
 }
 
+fn badge(e: EntityType) -> &'static str {
+    match e {
+        EntityType::Contact => "badge-contact",
+        EntityType::Company => "badge-company",
+    }
+}
+
 fn form_name(t: &Texts, forms: &[Webform], id: Option<WebformId>) -> String {
     match id {
         None => t.no_form.to_owned(),
@@ -80,25 +81,29 @@ fn form_name(t: &Texts, forms: &[Webform], id: Option<WebformId>) -> String {
     }
 }
 
+/// The manager behind a page's form, and the form's fields.
 async fn session(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
     changes: bool,
-) -> Result<(Manager, Fields), HttpResponse> {
+) -> Result<(Manager, Fields), PageError> {
     let fields = Fields::parse(body);
     let m = resolve(state, req, &fields, changes).await?;
     Ok((m, fields))
 }
 
-fn bitrix_failure(state: &AppState, m: &Manager, e: &BitrixError) -> HttpResponse {
-    state.metrics.error(&e.kind());
-    tracing::warn!(member_id = %m.portal.member_id, error = %e.kind(), "a Bitrix24 call failed");
-    let status = match e {
-        BitrixError::Api(a) if a.code.is_auth() => StatusCode::UNAUTHORIZED,
-        BitrixError::NeedsReauthorisation { .. } => StatusCode::UNAUTHORIZED,
-        BitrixError::Api(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    problem(status, m.lang(), &m.framing(), &messages::bitrix(m.lang(), e), None)
+fn author(m: &Manager) -> Author {
+    Author { user: m.session.user_id, name: m.session.user_name.clone() }
+}
+
+/// Writes an audit entry; a failure is logged, never shown: the change itself is done.
+async fn record(state: &AppState, m: &Manager, entry: &crate::domain::AuditEntry) {
+    if let Err(e) = state.store.record(&m.portal.member_id, entry).await {
+        tracing::error!(error = %e, "cannot write the audit log");
+    }
+}
+
+fn page(m: &Manager, page: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(render(StatusCode::OK, &m.framing(), page))
 }

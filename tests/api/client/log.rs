@@ -4,11 +4,12 @@ use b24_calllist::bitrix::RateLimit;
 use secrecy::ExposeSecret;
 
 use super::{Fixture, unlimited};
+use b24_calllist::domain::UserId;
 
 #[tokio::test]
 async fn every_call_is_logged_without_its_token() {
     let f = Fixture::start(unlimited(), RateLimit::UNLIMITED).await;
-    let caller = f.portal().for_user(1);
+    let caller = f.portal().for_user(UserId::new(1).unwrap());
     caller.user_current().await.unwrap();
     caller.calllist_statuslist().await.unwrap();
     let _ = caller.call("no.such.method", serde_json::json!({"x": 1})).await;
@@ -18,7 +19,7 @@ async fn every_call_is_logged_without_its_token() {
     assert_eq!(methods, ["no.such.method", "crm.calllist.statuslist", "user.current"]);
     assert_eq!(calls[0].error.as_deref(), Some("ERROR_METHOD_NOT_FOUND"));
     assert_eq!(calls[0].http_status, 404);
-    assert_eq!(calls[2].user_id, Some(1));
+    assert_eq!(calls[2].user_id, UserId::new(1).ok());
     let token = f.store.tokens(&f.member_id).await.unwrap().unwrap().tokens.access_token;
     for c in &calls {
         assert!(!c.params.contains(token.expose_secret()), "a token reached the REST log");

@@ -1,0 +1,43 @@
+//! What happens to a portal and its people before the call-list editor: installing (believed only once the
+//! OAuth server vouches for the tokens), the portal's events, a manager entering the app from the iframe,
+//! the session that follows, and an administrator renewing access. Each use case is testable against the
+//! sandbox without a web server; `web` parses requests, calls these, and renders what they return.
+
+mod entry;
+mod events;
+mod install;
+mod reauth;
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::bitrix::Bitrix;
+use crate::signing::Signer;
+use crate::store::Store;
+
+pub use entry::{Entered, EntryError, MAX_SESSION_SECS, SessionError};
+pub use events::EventOutcome;
+pub use install::InstallError;
+pub use reauth::{OAuthState, ReauthError, Refusal};
+
+/// The portal-side use cases, over the store and the Bitrix24 client.
+#[derive(Clone)]
+pub struct Portals {
+    store: Arc<Store>,
+    bitrix: Arc<Bitrix<Store>>,
+    signer: Signer,
+    /// Where the portal sends events (`ONAPPUNINSTALL` is bound to it at install).
+    events_url: Url,
+}
+
+impl Portals {
+    pub fn new(store: Arc<Store>, bitrix: Arc<Bitrix<Store>>, signer: Signer, base_url: &Url) -> Portals {
+        let events_url = base_url.join("events").unwrap_or_else(|_| base_url.clone());
+        Portals { store, bitrix, signer, events_url }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
