@@ -8,10 +8,9 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use b24_calllist::bitrix::RateLimit;
 use b24_calllist::keys::{Keyring, SecretKey};
 use b24_calllist::sandbox::{EntityKind, Latency, ListSeed, Sandbox, SandboxConfig, SeedConfig};
-use b24_calllist::settings::{CommonSettings, DatabaseUrl, LogFormat, Settings};
+use b24_calllist::settings::{DatabaseUrl, LocalApp, Settings};
 use b24_calllist::startup::Application;
 use b24_calllist::store::Store;
 use secrecy::SecretString;
@@ -62,18 +61,14 @@ async fn measure(members: usize, latency_ms: u64) -> Row {
     let keys = Keyring::new(SecretKey::generate(), vec![]);
     let database = DatabaseUrl::Sqlite { path: dir.path().join("bench.db") };
     let store = Store::open(&database, &keys).await.unwrap();
-    let settings = Settings {
-        common: CommonSettings { database, log_format: LogFormat::Text },
+    let settings = Settings::local(LocalApp {
+        database,
+        listen: listener.local_addr().unwrap(),
         client_id: sandbox.client_id().to_owned(),
         client_secret: SecretString::from(sandbox.client_secret().to_owned()),
-        base_url: url.clone(),
-        listen: listener.local_addr().unwrap(),
-        keys,
         oauth_server: sandbox.oauth_url(),
-        allow_insecure_portals: true,
-        rate_limit: RateLimit::STANDARD,
-        rest_log_retention_days: 7,
-    };
+        keys,
+    });
     let app = Application::build_with_listener(settings, store, listener).unwrap();
     tokio::spawn(app.run_until_stopped());
     assert_eq!(sandbox.install_app().await.unwrap(), 200);

@@ -13,10 +13,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use secrecy::SecretString;
 
-use crate::bitrix::RateLimit;
 use crate::keys::{Keyring, SecretKey};
 use crate::sandbox::{LimitsConfig, ListSeed, Sandbox, SandboxConfig, SeedConfig};
-use crate::settings::{CommonSettings, DatabaseUrl, LogFormat, Settings};
+use crate::settings::{DatabaseUrl, LocalApp, Settings};
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -79,18 +78,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let db_path = args.data.clone().unwrap_or_else(|| temp.path().join("demo.db"));
     let keys = Keyring::new(SecretKey::generate(), vec![]);
-    let settings = Settings {
-        common: CommonSettings { database: DatabaseUrl::Sqlite { path: db_path }, log_format: LogFormat::Text },
+    let settings = Settings::local(LocalApp {
+        database: DatabaseUrl::Sqlite { path: db_path },
+        listen: listener.local_addr()?,
         client_id: sandbox.client_id().to_owned(),
         client_secret: SecretString::from(sandbox.client_secret().to_owned()),
-        base_url: app_url.clone(),
-        listen: listener.local_addr()?,
-        keys: keys.clone(),
         oauth_server: sandbox.oauth_url(),
-        allow_insecure_portals: true,
-        rate_limit: RateLimit::STANDARD,
-        rest_log_retention_days: 7,
-    };
+        keys: keys.clone(),
+    });
     let store = Store::open(&settings.common.database, &keys).await.context("cannot open the demo database")?;
     let app = Application::build_with_listener(settings, store, listener)?;
     let server = app.handle();

@@ -151,6 +151,38 @@ pub struct Settings {
     pub rest_log_retention_days: u32,
 }
 
+/// The parts of a local app's settings that differ from one local run to another.
+#[derive(Debug, Clone)]
+pub struct LocalApp {
+    pub database: DatabaseUrl,
+    /// Where the app listens; its public address is `http://` this address.
+    pub listen: SocketAddr,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub oauth_server: Url,
+    pub keys: Keyring,
+}
+
+impl Settings {
+    /// Settings for an app on loopback, next to a sandbox portal (the demo, tests and benchmarks): plain
+    /// HTTP portals allowed, the standard request budget, the default log retention and text logs.
+    pub fn local(app: LocalApp) -> Settings {
+        let base_url = Url::parse(&format!("http://{}/", app.listen)).expect("a socket address makes a URL");
+        Settings {
+            common: CommonSettings { database: app.database, log_format: LogFormat::Text },
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+            base_url,
+            listen: app.listen,
+            keys: app.keys,
+            oauth_server: app.oauth_server,
+            allow_insecure_portals: true,
+            rate_limit: RateLimit::STANDARD,
+            rest_log_retention_days: 7,
+        }
+    }
+}
+
 impl SettingsArgs {
     /// The settings every command needs.
     pub fn common(&self) -> Result<CommonSettings, SettingErrors> {

@@ -7,7 +7,7 @@
 use b24_calllist::sandbox::CallRecord;
 use serde_json::Value;
 
-use crate::harness::TestApp;
+use crate::harness::{COMPANIES_ONLY, MANAGER, TestApp};
 use crate::webdriver::Browser;
 
 fn shot_dir() -> Option<std::path::PathBuf> {
@@ -68,7 +68,7 @@ async fn a_manager_adds_three_contacts_then_removes_two_in_the_browser() {
     let before = app.sandbox.list(list).unwrap().member_ids();
     let new: Vec<u64> = ["Ivan", "Olga", "Peter"].iter().map(|n| app.sandbox.add_contact(n, "Newman")).collect();
 
-    open_portal(&b, &app, 2, "en").await;
+    open_portal(&b, &app, MANAGER, "en").await;
     shot(&b, "lists-en").await;
     b.click(&format!("[data-open-list=\"{list}\"]")).await;
     b.wait("#members").await;
@@ -136,7 +136,7 @@ async fn errors_are_explained_in_russian_and_in_english() {
         ("en", "This call list does not exist, or you may not see it", "cannot empty a call list"),
     ] {
         // User 4 may read companies only.
-        open_portal(&b, &app, 4, lang).await;
+        open_portal(&b, &app, COMPANIES_ONLY, lang).await;
         b.click(&format!("[data-open-list=\"{contacts}\"]")).await;
         let text = b.text(".alert-error").await;
         assert!(text.contains(no_list), "{lang}: {text}");
@@ -144,7 +144,7 @@ async fn errors_are_explained_in_russian_and_in_english() {
         shot(&b, &format!("error-{lang}")).await;
 
         // User 2 tries to remove every member.
-        open_portal(&b, &app, 2, lang).await;
+        open_portal(&b, &app, MANAGER, lang).await;
         b.click(&format!("[data-open-list=\"{contacts}\"]")).await;
         b.check("#members input[data-select-all]").await;
         b.check("#intent-remove").await;
@@ -169,7 +169,7 @@ async fn the_portal_picker_fills_the_selection_and_names_stay_text() {
     app.sandbox.set_list_members(list, &members).unwrap();
     let picked = app.sandbox.add_contact("Pickme", "Fromcrm");
 
-    open_portal(&b, &app, 2, "ru").await;
+    open_portal(&b, &app, MANAGER, "ru").await;
     shot(&b, "lists-ru").await;
     b.click(&format!("[data-open-list=\"{list}\"]")).await;
     let label = b.text(&format!("label[for=\"member-{evil}\"]")).await;

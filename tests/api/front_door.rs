@@ -10,7 +10,8 @@ use b24_calllist::domain::PortalStatus;
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
-use crate::harness::{TestApp, page_tokens};
+use crate::harness::{ADMIN, Engine, MANAGER, TestApp, page_tokens};
+use crate::on_both_engines_app;
 
 fn form(pairs: &[(&str, &str)]) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -43,7 +44,7 @@ async fn stored_tokens_work(app: &TestApp) {
 #[tokio::test]
 async fn the_install_page_path_leaves_an_active_portal_whose_tokens_work() {
     let app = TestApp::not_installed().await;
-    let (status, page) = app.open_as(1).await;
+    let (status, page) = app.open_as(ADMIN).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-b24-install-finish"), "the install page calls installFinish");
     assert!(page.contains("/static/b24frame.js"), "with our own frame library");
@@ -55,15 +56,14 @@ async fn the_install_page_path_leaves_an_active_portal_whose_tokens_work() {
     assert!(binds.iter().any(|c| c.params["event"] == "ONAPPUNINSTALL"), "the install binds ONAPPUNINSTALL");
 
     app.sandbox.finish_install();
-    let (status, page) = app.open_as(2).await;
+    let (status, page) = app.open_as(MANAGER).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Продажин") || page.contains("Борис"), "the shell names the user: {page}");
     assert_eq!(app.store.portal(&app.member_id()).await.unwrap().unwrap().status, PortalStatus::Active);
 }
 
-#[tokio::test]
-async fn onappinstall_leaves_an_active_portal_and_a_reinstall_keeps_one() {
-    let app = TestApp::installed().await;
+async fn onappinstall_leaves_an_active_portal_and_a_reinstall_keeps_one(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let m = app.member_id();
     let first = app.store.tokens(&m).await.unwrap().unwrap();
     assert_eq!(app.store.portal(&m).await.unwrap().unwrap().status, PortalStatus::Active);
@@ -80,10 +80,10 @@ async fn onappinstall_leaves_an_active_portal_and_a_reinstall_keeps_one() {
     );
     stored_tokens_work(&app).await;
 }
+on_both_engines_app!(onappinstall_leaves_an_active_portal_and_a_reinstall_keeps_one);
 
-#[tokio::test]
-async fn uninstall_drops_the_tokens_and_clean_forgets_the_portal() {
-    let app = TestApp::installed().await;
+async fn uninstall_drops_the_tokens_and_clean_forgets_the_portal(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let m = app.member_id();
     assert_eq!(app.sandbox.uninstall_app(false).await.unwrap(), 200);
     let p = app.store.portal(&m).await.unwrap().unwrap();
@@ -98,6 +98,7 @@ async fn uninstall_drops_the_tokens_and_clean_forgets_the_portal() {
     assert_eq!(app.sandbox.uninstall_app(true).await.unwrap(), 200);
     assert!(app.store.portal(&m).await.unwrap().is_none(), "data[CLEAN]=1 forgets the portal");
 }
+on_both_engines_app!(uninstall_drops_the_tokens_and_clean_forgets_the_portal);
 
 #[tokio::test]
 async fn the_marketplace_check_gets_200_on_head() {
@@ -108,10 +109,9 @@ async fn the_marketplace_check_gets_200_on_head() {
     }
 }
 
-#[tokio::test]
-async fn pages_are_framed_by_the_portal_only() {
-    let app = TestApp::installed().await;
-    let launch = app.sandbox.launch_form(2, None).unwrap();
+async fn pages_are_framed_by_the_portal_only(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let launch = app.sandbox.launch_form(MANAGER, None).unwrap();
     let r = app.http.post(&launch.action).form(&launch.fields).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("x-frame-options").is_none(), "no X-Frame-Options");
@@ -123,10 +123,10 @@ async fn pages_are_framed_by_the_portal_only() {
     let html = r.text().await.unwrap();
     assert!(!html.contains("http://") || !html.contains("<script src=\"http"), "no outside scripts");
 }
+on_both_engines_app!(pages_are_framed_by_the_portal_only);
 
-#[tokio::test]
-async fn a_forged_uninstall_changes_nothing() {
-    let app = TestApp::installed().await;
+async fn a_forged_uninstall_changes_nothing(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let m = app.member_id();
     for token in ["wrong-token", ""] {
         let body = form(&[
@@ -142,10 +142,10 @@ async fn a_forged_uninstall_changes_nothing() {
     assert_eq!(p.status, PortalStatus::Active);
     assert!(p.has_tokens);
 }
+on_both_engines_app!(a_forged_uninstall_changes_nothing);
 
-#[tokio::test]
-async fn an_event_from_an_unknown_portal_is_refused() {
-    let app = TestApp::installed().await;
+async fn an_event_from_an_unknown_portal_is_refused(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let body = form(&[
         ("event", "ONAPPUNINSTALL"),
         ("auth[member_id]", "nosuchportal"),
@@ -156,6 +156,7 @@ async fn an_event_from_an_unknown_portal_is_refused() {
     assert_eq!(post_form(&app, "events", body).await.status(), 401);
     assert_eq!(app.store.portals().await.unwrap().len(), 1);
 }
+on_both_engines_app!(an_event_from_an_unknown_portal_is_refused);
 
 #[tokio::test]
 async fn a_forged_install_is_not_believed() {
@@ -204,11 +205,10 @@ fn counting_listener() -> (String, Arc<AtomicUsize>) {
     (addr, hits)
 }
 
-#[tokio::test]
-async fn a_domain_pointing_elsewhere_is_never_called() {
-    let app = TestApp::installed().await;
+async fn a_domain_pointing_elsewhere_is_never_called(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let (elsewhere, hits) = counting_listener();
-    let launch = app.sandbox.launch_form(2, None).unwrap();
+    let launch = app.sandbox.launch_form(MANAGER, None).unwrap();
     let encoded = |d: &str| d.replace(':', "%3A");
     let action = launch
         .action
@@ -219,10 +219,10 @@ async fn a_domain_pointing_elsewhere_is_never_called() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the host named by DOMAIN received nothing");
 }
+on_both_engines_app!(a_domain_pointing_elsewhere_is_never_called);
 
-#[tokio::test]
-async fn bad_iframe_requests_get_clear_4xx_and_change_nothing() {
-    let app = TestApp::installed().await;
+async fn bad_iframe_requests_get_clear_4xx_and_change_nothing(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let m = app.sandbox.member_id().to_owned();
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         ("missing AUTH_ID", form(&[("member_id", &m)]).into_bytes(), 400, "AUTH_ID"),
@@ -255,15 +255,15 @@ async fn bad_iframe_requests_get_clear_4xx_and_change_nothing() {
     }
     assert_eq!(count_sessions(&app).await, sessions_before, "no session was started");
 }
+on_both_engines_app!(bad_iframe_requests_get_clear_4xx_and_change_nothing);
 
 async fn count_sessions(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.store.database().pool()).await.unwrap()
 }
 
-#[tokio::test]
-async fn a_forged_or_expired_session_is_refused() {
-    let app = TestApp::installed().await;
-    let (status, page) = app.open_as(2).await;
+async fn a_forged_or_expired_session_is_refused(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let (status, page) = app.open_as(MANAGER).await;
     assert_eq!(status, 200);
     let (session, _) = page_tokens(&page);
     let ok = app.http.post(app.at("lists")).form(&[("_session", session.as_str())]).send().await.unwrap();
@@ -277,10 +277,10 @@ async fn a_forged_or_expired_session_is_refused() {
     let r = app.http.post(app.at("lists")).form(&[("_session", session.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 401, "an ended session");
 }
+on_both_engines_app!(a_forged_or_expired_session_is_refused);
 
-#[tokio::test]
-async fn reauthorisation_uses_a_signed_one_time_state() {
-    let app = TestApp::installed().await;
+async fn reauthorisation_uses_a_signed_one_time_state(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let m = app.member_id();
     app.store.set_status(&m, PortalStatus::NeedsReauthorisation, "invalid_grant").await.unwrap();
 
@@ -310,6 +310,7 @@ async fn reauthorisation_uses_a_signed_one_time_state() {
     let unknown = app.http.get(app.at("oauth/start?portal=nosuchportal")).send().await.unwrap();
     assert_eq!(unknown.status(), 404, "only installed portals can start");
 }
+on_both_engines_app!(reauthorisation_uses_a_signed_one_time_state);
 
 fn bodies() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![

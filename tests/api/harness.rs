@@ -8,7 +8,7 @@ use b24_calllist::bitrix::RateLimit;
 use b24_calllist::domain::MemberId;
 use b24_calllist::keys::{Keyring, SecretKey};
 use b24_calllist::sandbox::{LimitsConfig, Sandbox, SandboxConfig};
-use b24_calllist::settings::{CommonSettings, DatabaseUrl, LogFormat, Settings};
+use b24_calllist::settings::{LocalApp, Settings};
 use b24_calllist::startup::Application;
 use b24_calllist::store::Store;
 use b24_calllist::web::AppState;
@@ -25,9 +25,24 @@ pub struct TestApp {
     pub _db: TestDb,
 }
 
+/// The seeded users of the sandbox portal (see `sandbox::seed`), by what they may do.
+pub const ADMIN: u64 = 1;
+/// A manager who reads contacts and companies.
+pub const MANAGER: u64 = 2;
+pub const COMPANIES_ONLY: u64 = 4;
+
+/// Which database engine the app under test keeps its data in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
 pub struct Options {
     pub sandbox: SandboxConfig,
     pub rate: RateLimit,
+    pub engine: Engine,
 }
 
 impl Default for Options {
@@ -35,6 +50,7 @@ impl Default for Options {
         Options {
             sandbox: SandboxConfig { limits: LimitsConfig::off(), ..SandboxConfig::default() },
             rate: RateLimit::UNLIMITED,
+            engine: Engine::Sqlite,
         }
     }
 }
@@ -49,38 +65,44 @@ impl TestApp {
 
     /// The app, installed on the portal through `ONAPPINSTALL`.
     pub async fn installed() -> TestApp {
-        let mut o = Options::default();
+        Self::installed_on(Engine::Sqlite).await.expect("SQLite is always there")
+    }
+
+    /// The app on `engine`, installed through `ONAPPINSTALL`; `None` when PostgreSQL is not there outside CI.
+    pub async fn installed_on(engine: Engine) -> Option<TestApp> {
+        let mut o = Options { engine, ..Options::default() };
         o.sandbox.app_installed = false;
-        let app = Self::start(o).await;
+        let app = Self::try_start(o).await?;
         let status = app.sandbox.install_app().await.expect("the portal posts ONAPPINSTALL");
         assert_eq!(status, 200, "the app accepts a genuine ONAPPINSTALL");
-        app
+        Some(app)
     }
 
     pub async fn start(options: Options) -> TestApp {
+        Self::try_start(options).await.expect("the test database is there")
+    }
+
+    async fn try_start(options: Options) -> Option<TestApp> {
+        let db = match options.engine {
+            Engine::Sqlite => TestDb::sqlite(),
+            Engine::Postgres => TestDb::postgres().await?,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url: url::Url = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
         let mut sandbox_config = options.sandbox;
         sandbox_config.app_url = Some(url.clone());
         let sandbox = Sandbox::start(sandbox_config).await.expect("sandbox");
-        let db = TestDb::sqlite();
         let keys = Keyring::new(SecretKey::generate(), vec![]);
         let store = db.store(&keys).await;
-        let settings = Settings {
-            common: CommonSettings {
-                database: DatabaseUrl::Sqlite { path: db.sqlite_path.clone().unwrap() },
-                log_format: LogFormat::Text,
-            },
+        let mut settings = Settings::local(LocalApp {
+            database: db.url.clone(),
+            listen: listener.local_addr().unwrap(),
             client_id: sandbox.client_id().to_owned(),
             client_secret: SecretString::from(sandbox.client_secret().to_owned()),
-            base_url: url.clone(),
-            listen: listener.local_addr().unwrap(),
-            keys,
             oauth_server: sandbox.oauth_url(),
-            allow_insecure_portals: true,
-            rate_limit: options.rate,
-            rest_log_retention_days: 7,
-        };
+            keys,
+        });
+        settings.rate_limit = options.rate;
         let app = Application::build_with_listener(settings, store, listener).expect("app");
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
@@ -90,7 +112,7 @@ impl TestApp {
             .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
-        TestApp { url, store: state.store.clone(), state, sandbox, http, _db: db }
+        Some(TestApp { url, store: state.store.clone(), state, sandbox, http, _db: db })
     }
 
     pub fn member_id(&self) -> MemberId {
@@ -109,11 +131,31 @@ impl TestApp {
 
 /// The hidden `_session` and `_csrf` values of a page.
 pub fn page_tokens(html: &str) -> (String, String) {
-    let value = |name: &str| -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in the page:\n{html}")) + marker.len();
-        let end = html[start..].find('"').unwrap() + start;
-        html[start..end].to_owned()
+    (hidden_value(html, "_session"), hidden_value(html, "_csrf"))
+}
+
+/// The value of the first hidden field called `name` in a page.
+pub fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in the page:\n{html}")) + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// Runs a story of the whole app on SQLite, and on PostgreSQL when it is there (always under CI).
+#[macro_export]
+macro_rules! on_both_engines_app {
+    ($story:ident) => {
+        mod $story {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$story($crate::harness::Engine::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$story($crate::harness::Engine::Postgres).await;
+            }
+        }
     };
-    (value("_session"), value("_csrf"))
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::harness::TestApp;
-use crate::pages::Manager;
+use crate::harness::{MANAGER, TestApp};
+use crate::pages::{Edit, Manager};
 
 async fn scrape(app: &TestApp) -> HashMap<String, f64> {
     let text = app.http.get(app.at("metrics")).send().await.unwrap().text().await.unwrap();
@@ -36,8 +36,8 @@ async fn a_save_moves_the_counters_it_should() {
     let app = TestApp::installed().await;
     let list = app.sandbox.lists()[0].id;
     let extra = app.sandbox.add_contact("Metric", "Person");
-    let m = Manager::open(&app, 2).await;
-    let preview = m.review(list, "add", &extra.to_string()).await;
+    let m = Manager::open(&app, MANAGER).await;
+    let preview = m.review(list, Edit::add(&[extra])).await;
     let before = scrape(&app).await;
     let (status, _) = m.confirm(list, &preview).await;
     assert_eq!(status, 200);
@@ -56,7 +56,7 @@ async fn a_save_moves_the_counters_it_should() {
 #[tokio::test]
 async fn refreshes_and_limit_waits_are_counted() {
     let app = TestApp::installed().await;
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let before = scrape(&app).await;
     app.sandbox.expire_access_tokens(None);
     let (status, _) = m.post("lists", &[]).await;

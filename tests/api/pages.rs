@@ -4,13 +4,67 @@
 use b24_calllist::sandbox::{CallRecord, EntityKind, Permissions};
 use serde_json::Value;
 
-use crate::harness::{TestApp, page_tokens};
+use crate::harness::{Engine, MANAGER, TestApp, hidden_value, page_tokens};
+use crate::on_both_engines_app;
 
 /// A manager signed in through the iframe, with the page's session and CSRF proof.
 pub struct Manager<'a> {
     pub app: &'a TestApp,
     pub session: String,
     pub csrf: String,
+}
+
+/// A change as the list page's form states it.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    etype: &'static str,
+    intent: &'static str,
+    ids: String,
+    form: &'static str,
+    webform: String,
+}
+
+impl Edit {
+    fn of(intent: &'static str, ids: &[u64]) -> Edit {
+        Edit { etype: "contact", intent, ids: join(ids), form: "keep", webform: String::new() }
+    }
+
+    pub fn add(ids: &[u64]) -> Edit {
+        Edit::of("add", ids)
+    }
+
+    pub fn remove(ids: &[u64]) -> Edit {
+        Edit::of("remove", ids)
+    }
+
+    pub fn replace(ids: &[u64]) -> Edit {
+        Edit::of("replace", ids)
+    }
+
+    /// The members as they are, with another form.
+    pub fn set_form(form: u64) -> Edit {
+        Edit { form: "set", webform: form.to_string(), ..Edit::of("add", &[]) }
+    }
+
+    pub fn clear_form() -> Edit {
+        Edit { form: "clear", ..Edit::of("add", &[]) }
+    }
+
+    /// For a list of companies.
+    pub fn companies(self) -> Edit {
+        Edit { etype: "company", ..self }
+    }
+
+    fn fields(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("go", "review"),
+            ("etype", self.etype),
+            ("intent", self.intent),
+            ("ids", self.ids.as_str()),
+            ("form", self.form),
+            ("webform", self.webform.as_str()),
+        ]
+    }
 }
 
 impl<'a> Manager<'a> {
@@ -29,37 +83,15 @@ impl<'a> Manager<'a> {
     }
 
     /// Reviews a change on the list page and confirms it, as the two buttons do. Returns the final page.
-    pub async fn change(
-        &self,
-        list: u64,
-        etype: &str,
-        intent: &str,
-        ids: &str,
-        form: &str,
-        webform: &str,
-    ) -> (u16, String) {
-        let (status, preview) = self
-            .post(
-                &format!("lists/{list}"),
-                &[
-                    ("go", "review"),
-                    ("etype", etype),
-                    ("intent", intent),
-                    ("ids", ids),
-                    ("form", form),
-                    ("webform", webform),
-                ],
-            )
-            .await;
-        assert_eq!(status, 200, "{preview}");
+    pub async fn save(&self, list: u64, edit: Edit) -> (u16, String) {
+        let preview = self.review(list, edit).await;
         assert!(preview.contains("id=\"confirm\""), "the review page offers to save:\n{}", notices(&preview));
         self.confirm(list, &preview).await
     }
 
-    /// The review page of a change, as the "Review" button asks for it (the form kept as it is).
-    pub async fn review(&self, list: u64, intent: &str, ids: &str) -> String {
-        let fields = [("go", "review"), ("etype", "contact"), ("intent", intent), ("ids", ids), ("form", "keep")];
-        let (status, page) = self.post(&format!("lists/{list}"), &fields).await;
+    /// The review page of a change, as the "Review" button asks for it.
+    pub async fn review(&self, list: u64, edit: Edit) -> String {
+        let (status, page) = self.post(&format!("lists/{list}"), &edit.fields()).await;
         assert_eq!(status, 200, "{page}");
         page
     }
@@ -72,19 +104,12 @@ impl<'a> Manager<'a> {
     }
 }
 
-pub fn hidden_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in the page")) + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
-}
-
 /// The notices of a page, for failure messages.
 pub fn notices(html: &str) -> String {
     html.lines().filter(|l| l.contains("data-notice")).collect::<Vec<_>>().join("\n")
 }
 
-fn ids(v: &[u64]) -> String {
+fn join(v: &[u64]) -> String {
     v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }
 
@@ -120,17 +145,16 @@ fn big_list(app: &TestApp) -> u64 {
     app.sandbox.lists().iter().find(|l| l.members.len() == 1000).expect("a 1,000-member list").id
 }
 
-#[tokio::test]
-async fn adding_three_contacts_to_a_thousand_member_list_sends_all_1003_and_keeps_the_form() {
-    let app = TestApp::installed().await;
+async fn adding_three_contacts_to_a_thousand_member_list_sends_all_1003_and_keeps_the_form(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = big_list(&app);
     let form = app.sandbox.webforms()[0].id;
     app.sandbox.set_list_webform(list, Some(form)).unwrap();
     let before = app.sandbox.list(list).unwrap().member_ids();
     let outside: Vec<u64> = ["Ivan", "Olga", "Peter"].iter().map(|n| app.sandbox.add_contact(n, "Newman")).collect();
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let since = last_seq(&app);
-    let (status, page) = m.change(list, "contact", "add", &ids(&outside), "keep", "").await;
+    let (status, page) = m.save(list, Edit::add(&outside)).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
 
@@ -144,32 +168,32 @@ async fn adding_three_contacts_to_a_thousand_member_list_sends_all_1003_and_keep
     assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(want));
     assert_eq!(app.sandbox.list(list).unwrap().webform_id, Some(form));
 }
+on_both_engines_app!(adding_three_contacts_to_a_thousand_member_list_sends_all_1003_and_keeps_the_form);
 
-#[tokio::test]
-async fn removing_two_members_sends_the_rest() {
-    let app = TestApp::installed().await;
+async fn removing_two_members_sends_the_rest(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = big_list(&app);
     let before = app.sandbox.list(list).unwrap().member_ids();
     let gone = [before[10], before[500]];
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let since = last_seq(&app);
-    let (status, page) = m.change(list, "contact", "remove", &ids(&gone), "keep", "").await;
+    let (status, page) = m.save(list, Edit::remove(&gone)).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let want: Vec<u64> = before.iter().copied().filter(|id| !gone.contains(id)).collect();
     assert_eq!(sorted(sent_entities(&the_update(&app, since))), sorted(want.clone()));
     assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(want));
 }
+on_both_engines_app!(removing_two_members_sends_the_rest);
 
-#[tokio::test]
-async fn replacing_the_members_of_a_company_list() {
-    let app = TestApp::installed().await;
+async fn replacing_the_members_of_a_company_list(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list =
         app.sandbox.lists().iter().find(|l| l.entity_type == EntityKind::Company && !l.members.is_empty()).unwrap().id;
     let new: Vec<u64> = app.sandbox.companies().iter().rev().take(4).map(|c| c.id).collect();
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let since = last_seq(&app);
-    let (status, page) = m.change(list, "company", "replace", &ids(&new), "keep", "").await;
+    let (status, page) = m.save(list, Edit::replace(&new).companies()).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let update = the_update(&app, since);
@@ -177,18 +201,18 @@ async fn replacing_the_members_of_a_company_list() {
     assert_eq!(sorted(sent_entities(&update)), sorted(new.clone()));
     assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(new));
 }
+on_both_engines_app!(replacing_the_members_of_a_company_list);
 
-#[tokio::test]
-async fn changing_the_form_then_clearing_it_on_purpose() {
-    let app = TestApp::installed().await;
+async fn changing_the_form_then_clearing_it_on_purpose(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let members = app.sandbox.list(list).unwrap().member_ids();
     let current = app.sandbox.list(list).unwrap().webform_id;
     let form = app.sandbox.webforms().iter().find(|w| w.active && Some(w.id) != current).unwrap().id;
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
 
     let since = last_seq(&app);
-    let (status, page) = m.change(list, "contact", "add", "", "set", &form.to_string()).await;
+    let (status, page) = m.save(list, Edit::set_form(form)).await;
     assert_eq!(status, 200, "{page}");
     let update = the_update(&app, since);
     assert_eq!(update.params["WEBFORM_ID"].to_string().trim_matches('"'), form.to_string());
@@ -196,23 +220,24 @@ async fn changing_the_form_then_clearing_it_on_purpose() {
     assert_eq!(app.sandbox.list(list).unwrap().webform_id, Some(form));
 
     let since = last_seq(&app);
-    let (status, _) = m.change(list, "contact", "add", "", "clear", "").await;
+    let (status, _) = m.save(list, Edit::clear_form()).await;
     assert_eq!(status, 200);
     let update = the_update(&app, since);
     assert!(update.params.get("WEBFORM_ID").is_none_or(Value::is_null), "clearing sends no form: {}", update.params);
     assert_eq!(app.sandbox.list(list).unwrap().webform_id, None);
     assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(members));
 }
+on_both_engines_app!(changing_the_form_then_clearing_it_on_purpose);
 
-#[tokio::test]
-async fn a_new_list_is_created_with_its_first_members_and_form() {
-    let app = TestApp::installed().await;
+async fn a_new_list_is_created_with_its_first_members_and_form(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let contacts: Vec<u64> = app.sandbox.contacts().iter().take(5).map(|c| c.id).collect();
     let form = app.sandbox.webforms().iter().find(|w| w.active).unwrap().id;
     let before = app.sandbox.lists().len();
-    let m = Manager::open(&app, 2).await;
-    let (status, page) =
-        m.post("lists/create", &[("etype", "contact"), ("ids", &ids(&contacts)), ("webform", &form.to_string())]).await;
+    let m = Manager::open(&app, MANAGER).await;
+    let (status, page) = m
+        .post("lists/create", &[("etype", "contact"), ("ids", &join(&contacts)), ("webform", &form.to_string())])
+        .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let lists = app.sandbox.lists();
@@ -224,15 +249,15 @@ async fn a_new_list_is_created_with_its_first_members_and_form() {
     assert_eq!(adds.len(), 1);
     assert_eq!(adds[0].user_id, Some(2));
 }
+on_both_engines_app!(a_new_list_is_created_with_its_first_members_and_form);
 
-#[tokio::test]
-async fn a_change_made_meanwhile_is_not_overwritten() {
-    let app = TestApp::installed().await;
+async fn a_change_made_meanwhile_is_not_overwritten(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let before = app.sandbox.list(list).unwrap().member_ids();
     let extra = app.sandbox.contacts().iter().map(|c| c.id).find(|id| !before.contains(id)).unwrap();
-    let m = Manager::open(&app, 2).await;
-    let preview = m.review(list, "add", &extra.to_string()).await;
+    let m = Manager::open(&app, MANAGER).await;
+    let preview = m.review(list, Edit::add(&[extra])).await;
     // Someone else removes a member before the manager confirms.
     let theirs: Vec<u64> = before[1..].to_vec();
     app.sandbox.set_list_members(list, &theirs).unwrap();
@@ -245,39 +270,28 @@ async fn a_change_made_meanwhile_is_not_overwritten() {
     assert!(page.contains("id=\"confirm\""), "the change is offered again against the list as it is now");
     assert_eq!(hidden_value(&page, "ids"), extra.to_string());
 }
+on_both_engines_app!(a_change_made_meanwhile_is_not_overwritten);
 
-#[tokio::test]
-async fn an_empty_list_is_refused_before_bitrix24_would() {
-    let app = TestApp::installed().await;
+async fn an_empty_list_is_refused_before_bitrix24_would(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let members = app.sandbox.list(list).unwrap().member_ids();
-    let m = Manager::open(&app, 2).await;
-    let (status, page) = m
-        .post(
-            &format!("lists/{list}"),
-            &[("go", "review"), ("etype", "contact"), ("intent", "remove"), ("ids", &ids(&members)), ("form", "keep")],
-        )
-        .await;
-    assert_eq!(status, 200);
+    let m = Manager::open(&app, MANAGER).await;
+    let page = m.review(list, Edit::remove(&members)).await;
     assert!(page.contains("cannot empty a call list") || page.contains("не позволяет очистить"), "{}", notices(&page));
     assert!(app.sandbox.calls_of("crm.calllist.update").is_empty());
 }
+on_both_engines_app!(an_empty_list_is_refused_before_bitrix24_would);
 
-#[tokio::test]
-async fn contacts_the_manager_may_not_read_are_named_not_silently_lost() {
-    let app = TestApp::installed().await;
+async fn contacts_the_manager_may_not_read_are_named_not_silently_lost(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let before = app.sandbox.list(list).unwrap().member_ids();
     let outside: Vec<u64> = ["Ann", "Bob", "Cid"].iter().map(|n| app.sandbox.add_contact(n, "Hidden")).collect();
     let _ = &before;
     app.sandbox.deny(2, EntityKind::Contact, outside[0]).unwrap();
-    let m = Manager::open(&app, 2).await;
-    let (_, preview) = m
-        .post(
-            &format!("lists/{list}"),
-            &[("go", "review"), ("etype", "contact"), ("intent", "add"), ("ids", &ids(&outside)), ("form", "keep")],
-        )
-        .await;
+    let m = Manager::open(&app, MANAGER).await;
+    let preview = m.review(list, Edit::add(&outside)).await;
     let warning = notices(&preview);
     assert!(
         warning.contains(&outside[0].to_string()) && warning.contains("warning"),
@@ -285,23 +299,23 @@ async fn contacts_the_manager_may_not_read_are_named_not_silently_lost() {
     );
     assert!(preview.contains("id=\"diff-added\""), "{preview}");
     let since = last_seq(&app);
-    let (status, page) = m.change(list, "contact", "add", &ids(&outside), "keep", "").await;
+    let (status, page) = m.save(list, Edit::add(&outside)).await;
     assert_eq!(status, 200);
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let sent = sent_entities(&the_update(&app, since));
     assert!(!sent.contains(&outside[0]), "an ID the manager cannot see is left out before sending");
     assert!(sent.contains(&outside[1]) && sent.contains(&outside[2]));
 }
+on_both_engines_app!(contacts_the_manager_may_not_read_are_named_not_silently_lost);
 
-#[tokio::test]
-async fn a_contact_named_like_a_script_is_shown_as_text() {
-    let app = TestApp::installed().await;
+async fn a_contact_named_like_a_script_is_shown_as_text(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let evil = app.sandbox.add_contact("<script>alert(1)</script>", "\"><img src=x onerror=alert(2)>");
     let mut members = app.sandbox.list(list).unwrap().member_ids();
     members.insert(0, evil);
     app.sandbox.set_list_members(list, &members).unwrap();
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let (status, page) = m.post(&format!("lists/{list}"), &[]).await;
     assert_eq!(status, 200);
     assert!(!page.contains("<script>alert(1)</script>"), "the name must be escaped");
@@ -311,12 +325,12 @@ async fn a_contact_named_like_a_script_is_shown_as_text() {
     );
     assert!(!page.contains("<img src=x"));
 }
+on_both_engines_app!(a_contact_named_like_a_script_is_shown_as_text);
 
-#[tokio::test]
-async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_each() {
-    let app = TestApp::installed().await;
+async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_each(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = big_list(&app);
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let count = |since: u64| app.sandbox.calls().iter().filter(|c| c.seq > since && c.via != "batch").count();
     let since = last_seq(&app);
     let (status, _) = m.post(&format!("lists/{list}"), &[]).await;
@@ -325,7 +339,7 @@ async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_e
     assert!(open <= 3, "opening took {open} requests");
 
     let extra = app.sandbox.add_contact("Extra", "Person");
-    let preview = m.review(list, "add", &extra.to_string()).await;
+    let preview = m.review(list, Edit::add(&[extra])).await;
     let since = last_seq(&app);
     let (status, page) = m.confirm(list, &preview).await;
     assert_eq!(status, 200);
@@ -334,12 +348,12 @@ async fn opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_e
     assert!(save <= 2, "saving took {save} requests (with the page shown after it)");
     eprintln!("1,000 members: open {open} requests, save and show {save} requests");
 }
+on_both_engines_app!(opening_and_saving_a_thousand_member_list_cost_at_most_three_requests_each);
 
-#[tokio::test]
-async fn state_changing_requests_need_the_csrf_proof() {
-    let app = TestApp::installed().await;
+async fn state_changing_requests_need_the_csrf_proof(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     for csrf in ["", "forged"] {
         let r = app
             .http
@@ -373,11 +387,11 @@ async fn state_changing_requests_need_the_csrf_proof() {
     assert_eq!(r.status(), 403, "a foreign Origin");
     assert!(app.sandbox.calls_of("crm.calllist.update").is_empty(), "nothing was sent");
 }
+on_both_engines_app!(state_changing_requests_need_the_csrf_proof);
 
-#[tokio::test]
-async fn a_list_the_manager_cannot_see_gets_a_clear_message() {
-    let app = TestApp::installed().await;
-    let m = Manager::open(&app, 2).await;
+async fn a_list_the_manager_cannot_see_gets_a_clear_message(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let m = Manager::open(&app, MANAGER).await;
     let (status, page) = m.post("lists/999999", &[]).await;
     assert_eq!(status, 422);
     assert!(page.contains("does not exist") || page.contains("нет"), "{page}");
@@ -391,14 +405,14 @@ async fn a_list_the_manager_cannot_see_gets_a_clear_message() {
     assert!(status == 422 || status == 200, "{status}");
     assert!(page.contains("<html"), "never a blank page");
 }
+on_both_engines_app!(a_list_the_manager_cannot_see_gets_a_clear_message);
 
-#[tokio::test]
-async fn a_double_submitted_save_changes_the_list_once() {
-    let app = TestApp::installed().await;
+async fn a_double_submitted_save_changes_the_list_once(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let extra = app.sandbox.add_contact("Twice", "Clicked");
-    let m = Manager::open(&app, 2).await;
-    let preview = m.review(list, "add", &extra.to_string()).await;
+    let m = Manager::open(&app, MANAGER).await;
+    let preview = m.review(list, Edit::add(&[extra])).await;
     let since = last_seq(&app);
     let (first, second) = tokio::join!(m.confirm(list, &preview), m.confirm(list, &preview));
     assert_eq!((first.0, second.0), (200, 200));
@@ -410,13 +424,13 @@ async fn a_double_submitted_save_changes_the_list_once() {
     let members = app.sandbox.list(list).unwrap().member_ids();
     assert_eq!(members.iter().filter(|id| **id == extra).count(), 1);
 }
+on_both_engines_app!(a_double_submitted_save_changes_the_list_once);
 
-#[tokio::test]
-async fn all_that_match_a_search_are_added_with_the_count_shown() {
-    let app = TestApp::installed().await;
+async fn all_that_match_a_search_are_added_with_the_count_shown(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
     let list = app.sandbox.lists()[0].id;
     let matching: Vec<u64> = ["Ann", "Bea", "Cat"].iter().map(|n| app.sandbox.add_contact(n, "Matchmaker")).collect();
-    let m = Manager::open(&app, 2).await;
+    let m = Manager::open(&app, MANAGER).await;
     let (status, page) = m.post(&format!("lists/{list}"), &[("go", "search:0"), ("q", "Matchmaker")]).await;
     assert_eq!(status, 200);
     assert!(page.contains("All that match: 3") || page.contains("Все найденные: 3"), "the count is shown");
@@ -445,3 +459,4 @@ async fn all_that_match_a_search_are_added_with_the_count_shown() {
         assert!(sent.contains(id), "every match is added");
     }
 }
+on_both_engines_app!(all_that_match_a_search_are_added_with_the_count_shown);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::harness::{TestApp, page_tokens};
+use crate::harness::{ADMIN, MANAGER, TestApp, page_tokens};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -35,11 +35,11 @@ async fn no_token_the_sandbox_issued_appears_in_the_log_of_a_full_run() {
     tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).init();
 
     let app = TestApp::not_installed().await;
-    let (status, _) = app.open_as(1).await;
+    let (status, _) = app.open_as(ADMIN).await;
     assert_eq!(status, 200, "installed through the install page");
     app.sandbox.finish_install();
     assert_eq!(app.sandbox.install_app().await.unwrap(), 200, "and again through ONAPPINSTALL");
-    let (status, page) = app.open_as(2).await;
+    let (status, page) = app.open_as(MANAGER).await;
     assert_eq!(status, 200);
     let (session, _) = page_tokens(&page);
     app.sandbox.expire_access_tokens(None);

@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use b24_calllist::keys::SecretKey;
-use b24_calllist::settings::{CommonSettings, DatabaseUrl, LogFormat, Settings};
+use b24_calllist::settings::{DatabaseUrl, LocalApp, Settings};
 use b24_calllist::startup::Application;
 use secrecy::SecretString;
 use sqlx::Executor;
@@ -26,18 +26,14 @@ fn free_port() -> u16 {
 }
 
 pub fn settings_for(database: DatabaseUrl) -> Settings {
-    Settings {
-        common: CommonSettings { database, log_format: LogFormat::Text },
+    Settings::local(LocalApp {
+        database,
+        listen: "127.0.0.1:0".parse().unwrap(),
         client_id: "local.test".into(),
         client_secret: SecretString::from("client-secret"),
-        base_url: "http://127.0.0.1:8080".parse().unwrap(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        keys: keyring(),
         oauth_server: "http://127.0.0.1:9".parse().unwrap(),
-        allow_insecure_portals: true,
-        rate_limit: b24_calllist::bitrix::RateLimit::STANDARD,
-        rest_log_retention_days: 7,
-    }
+        keys: keyring(),
+    })
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use b24_calllist::sandbox::{EntityKind, FaultKind, FaultsConfig};
 use futures_util::future::join_all;
 
-use crate::harness::TestApp;
-use crate::pages::Manager;
+use crate::harness::{MANAGER, TestApp};
+use crate::pages::{Edit, Manager};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -41,7 +41,7 @@ async fn concurrent_saves_under_faults_lose_and_duplicate_nothing() {
         .collect();
     let mut managers = Vec::new();
     for _ in 0..sessions {
-        managers.push(Manager::open(&app, 2).await);
+        managers.push(Manager::open(&app, MANAGER).await);
     }
     app.sandbox.set_faults(FaultsConfig {
         rate: 0.1,
@@ -55,8 +55,8 @@ async fn concurrent_saves_under_faults_lose_and_duplicate_nothing() {
         let mut present = false;
         let mut saves = 0u32;
         while Instant::now() < end {
-            let intent = if present { "remove" } else { "add" };
-            let preview = m.review(*list, intent, &extra.to_string()).await;
+            let edit = if present { Edit::remove(&[*extra]) } else { Edit::add(&[*extra]) };
+            let preview = m.review(*list, edit).await;
             if !preview.contains("id=\"confirm\"") {
                 panic!("list {list}: the review failed: {}", crate::pages::notices(&preview));
             }
