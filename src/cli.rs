@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate` and `portals`, with every setting listed by `--help`.
+//! The command line: `serve`, `migrate` and `portals` (the app and its operator tools, every setting listed
+//! by `--help`), `demo` (the app and a sandbox portal together) and `sandbox` (the portal alone).
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! A new call list.
 
 use super::change_form::{self, entity_code};
-use super::list_page::{EditorInput, FormOption, editor_page};
+use super::list_view::{EditorInput, FormOption, editor_page};
 use super::review::save_error_notice;
 use super::*;
 use crate::domain::EntityType;

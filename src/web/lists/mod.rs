@@ -21,6 +21,7 @@ mod create;
 mod history;
 mod index;
 mod list_page;
+mod list_view;
 mod review;
 
 pub use index::index;

@@ -1,7 +1,7 @@
 //! Reviewing a change and saving it.
 
 use super::change_form::{self, ChangeForm, entity_code, form_field, join_ids, parse_form_field};
-use super::list_page::{EditorInput, editor_page};
+use super::list_view::{EditorInput, editor_page};
 use super::*;
 use crate::domain::{Change, ChangeKind, EntityId, Lang, ListId};
 use crate::editor::{FormIntent, Intent, MATCH_CAP, Preview, SaveError, SaveOutcome};
