@@ -106,7 +106,7 @@ impl Application {
             bitrix,
             rest_log,
             origin: settings.base_url.origin(),
-            list_sizes: Default::default(),
+            reads: Default::default(),
             save_locks: Default::default(),
             metrics,
         })

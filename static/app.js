@@ -6,7 +6,8 @@
  *   data-count-for="NAME"    element showing how many NAME checkboxes are checked
  *   data-confirm="TEXT"      button or link that asks confirm(TEXT) first
  *   data-once                form that may be submitted once (buttons disabled, class is-busy)
- *   data-b24-pick="contact|company" data-target="ID"   opens the portal's CRM picker, appends the ids
+ *   data-b24-pick="contact|company" data-form="ID"   opens the portal's CRM picker and sends the form with
+ *                                                     each chosen id as an `add` field (names come back as chips)
  *   data-autosubmit          select or checkbox that submits its form on change
  */
 (function (window, document) {
@@ -99,46 +100,53 @@
     });
   });
 
-  // Ids already typed in the target are kept as written; new ones are appended once each.
-  function appendIds(target, ids) {
-    var tokens = String(target.value || '').split(/[\s,;]+/).filter(Boolean);
+  // The picker's choices join the change as `add` fields; the form is then sent so the page shows them as
+  // chips with names. Bound by delegation, so buttons in re-rendered parts work too.
+  function addIds(form, ids) {
     ids.forEach(function (id) {
-      if (tokens.indexOf(String(id)) < 0) { tokens.push(String(id)); }
+      var input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = 'add';
+      input.value = String(id);
+      form.appendChild(input);
     });
-    target.value = tokens.join(', ');
-    target.dispatchEvent(new Event('input', {bubbles: true}));
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
 
-  function bindPickers() {
+  document.addEventListener('click', function (event) {
+    var button = event.target && event.target.closest ? event.target.closest('[data-b24-pick]') : null;
+    var frame = window.B24Frame;
+    if (!button || !frame || !frame.inFrame) { return; }
+    event.preventDefault();
+    var type = button.getAttribute('data-b24-pick');
+    var form = document.getElementById(button.getAttribute('data-form') || '');
+    if (!form || (type !== 'contact' && type !== 'company') || button.getAttribute('aria-busy') === 'true') {
+      return;
+    }
+    button.setAttribute('aria-busy', 'true');
+    frame.selectCRM({entityType: [type], multiple: true}).then(function (result) {
+      var ids = frame.crmIds(result, type);
+      if (ids.length) { addIds(form, ids); }
+    }, function () { /* the picker was closed or failed: nothing to add */ }).then(function () {
+      button.removeAttribute('aria-busy');
+    });
+  });
+
+  // Outside a portal frame there is no CRM picker to open.
+  function hidePickers() {
     var frame = window.B24Frame;
     each('[data-b24-pick]', document, function (button) {
-      if (!frame || !frame.inFrame) {
-        button.hidden = true;
-        return;
-      }
-      button.addEventListener('click', function (event) {
-        event.preventDefault();
-        var type = button.getAttribute('data-b24-pick');
-        var target = document.getElementById(button.getAttribute('data-target') || '');
-        if (!target || (type !== 'contact' && type !== 'company') || button.getAttribute('aria-busy') === 'true') {
-          return;
-        }
-        button.setAttribute('aria-busy', 'true');
-        frame.selectCRM({entityType: [type], multiple: true}).then(function (result) {
-          var ids = frame.crmIds(result, type);
-          if (ids.length) { appendIds(target, ids); }
-        }, function () { /* the picker was closed or failed: nothing to add */ }).then(function () {
-          button.removeAttribute('aria-busy');
-          button.focus();
-        });
-      });
+      button.hidden = !frame || !frame.inFrame;
     });
   }
 
   function start() {
     selectionNames().forEach(refreshSelection);
-    bindPickers();
+    hidePickers();
   }
+
+  // htmx replaces parts of the page: the same start-up applies to what it brought in.
+  document.addEventListener('htmx:afterSettle', start);
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);

@@ -44,8 +44,9 @@ impl Membership {
 /// What a manager asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Add(Vec<EntityId>),
-    Remove(Vec<EntityId>),
+    /// Add these and remove those; everyone else stays. An ID named on both sides changes nothing.
+    Edit { add: Vec<EntityId>, remove: Vec<EntityId> },
+    /// The list holds exactly these afterwards.
     Replace(Vec<EntityId>),
 }
 
@@ -53,8 +54,7 @@ pub enum Change {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ChangeKind {
     #[default]
-    Add,
-    Remove,
+    Edit,
     Replace,
 }
 
@@ -62,8 +62,7 @@ impl ChangeKind {
     /// The kind a form field names; anything else is not a change kind.
     pub fn parse(code: &str) -> Option<ChangeKind> {
         match code {
-            "add" => Some(ChangeKind::Add),
-            "remove" => Some(ChangeKind::Remove),
+            "edit" => Some(ChangeKind::Edit),
             "replace" => Some(ChangeKind::Replace),
             _ => None,
         }
@@ -71,41 +70,48 @@ impl ChangeKind {
 
     pub fn code(self) -> &'static str {
         match self {
-            ChangeKind::Add => "add",
-            ChangeKind::Remove => "remove",
+            ChangeKind::Edit => "edit",
             ChangeKind::Replace => "replace",
         }
     }
 }
 
 impl Change {
-    pub fn new(kind: ChangeKind, ids: Vec<EntityId>) -> Change {
-        match kind {
-            ChangeKind::Add => Change::Add(ids),
-            ChangeKind::Remove => Change::Remove(ids),
-            ChangeKind::Replace => Change::Replace(ids),
-        }
+    pub fn add(ids: Vec<EntityId>) -> Change {
+        Change::Edit { add: ids, remove: Vec::new() }
+    }
+
+    pub fn remove(ids: Vec<EntityId>) -> Change {
+        Change::Edit { add: Vec::new(), remove: ids }
     }
 
     pub fn kind(&self) -> ChangeKind {
         match self {
-            Change::Add(_) => ChangeKind::Add,
-            Change::Remove(_) => ChangeKind::Remove,
+            Change::Edit { .. } => ChangeKind::Edit,
             Change::Replace(_) => ChangeKind::Replace,
         }
     }
 
-    /// The IDs the manager named.
-    pub fn ids(&self) -> &[EntityId] {
+    /// The IDs to be in the list: added ones, or the whole replacement.
+    pub fn wanted(&self) -> &[EntityId] {
         match self {
-            Change::Add(ids) | Change::Remove(ids) | Change::Replace(ids) => ids,
+            Change::Edit { add, .. } => add,
+            Change::Replace(ids) => ids,
+        }
+    }
+
+    /// The IDs to be taken out (none for a replace, which names who stays).
+    pub fn unwanted(&self) -> &[EntityId] {
+        match self {
+            Change::Edit { remove, .. } => remove,
+            Change::Replace(_) => &[],
         }
     }
 
     /// True when the change names nobody to add or remove (a replace always means something).
     pub fn names_nobody(&self) -> bool {
         match self {
-            Change::Add(ids) | Change::Remove(ids) => ids.is_empty(),
+            Change::Edit { add, remove } => add.is_empty() && remove.is_empty(),
             Change::Replace(_) => false,
         }
     }
@@ -130,10 +136,11 @@ impl Plan {
 pub fn plan(current: &[EntityId], change: &Change) -> Result<Plan, MembershipError> {
     let current_set: HashSet<EntityId> = current.iter().copied().collect();
     let wanted: Vec<EntityId> = match change {
-        Change::Add(ids) => current.iter().chain(ids.iter()).copied().collect(),
-        Change::Remove(ids) => {
-            let gone: HashSet<EntityId> = ids.iter().copied().collect();
-            current.iter().copied().filter(|id| !gone.contains(id)).collect()
+        Change::Edit { add, remove } => {
+            let both: HashSet<EntityId> = add.iter().filter(|id| remove.contains(id)).copied().collect();
+            let gone: HashSet<EntityId> = remove.iter().copied().filter(|id| !both.contains(id)).collect();
+            let kept = current.iter().copied().filter(|id| !gone.contains(id));
+            kept.chain(add.iter().copied().filter(|id| !both.contains(id))).collect()
         }
         Change::Replace(ids) => ids.clone(),
     };
@@ -156,7 +163,7 @@ mod tests {
 
     #[test]
     fn adding_keeps_everyone_and_skips_duplicates() {
-        let p = plan(&ids(&[1, 2, 3]), &Change::Add(ids(&[3, 4, 4, 5]))).unwrap();
+        let p = plan(&ids(&[1, 2, 3]), &Change::add(ids(&[3, 4, 4, 5]))).unwrap();
         assert_eq!(p.membership.ids(), ids(&[1, 2, 3, 4, 5]).as_slice());
         assert_eq!(p.added, ids(&[4, 5]));
         assert!(p.removed.is_empty());
@@ -164,8 +171,17 @@ mod tests {
 
     #[test]
     fn removing_everyone_is_refused() {
-        assert_eq!(plan(&ids(&[1, 2]), &Change::Remove(ids(&[1, 2]))), Err(MembershipError::Empty));
+        assert_eq!(plan(&ids(&[1, 2]), &Change::remove(ids(&[1, 2]))), Err(MembershipError::Empty));
         assert_eq!(plan(&ids(&[1]), &Change::Replace(vec![])), Err(MembershipError::Empty));
+    }
+
+    #[test]
+    fn one_change_adds_and_removes_and_a_name_on_both_sides_changes_nothing() {
+        let change = Change::Edit { add: ids(&[7, 8, 2]), remove: ids(&[1, 8, 2]) };
+        let p = plan(&ids(&[1, 2, 3]), &change).unwrap();
+        assert_eq!(p.membership.ids(), ids(&[2, 3, 7]).as_slice());
+        assert_eq!(p.added, ids(&[7]));
+        assert_eq!(p.removed, ids(&[1]));
     }
 
     #[test]
@@ -180,11 +196,11 @@ mod tests {
         fn a_plan_never_holds_duplicates_and_accounts_for_every_change(
             current in proptest::collection::vec(1u64..40, 0..30),
             given in proptest::collection::vec(1u64..40, 0..30),
-            kind in 0u8..3,
+            taken in proptest::collection::vec(1u64..40, 0..30),
+            replace in proptest::bool::ANY,
         ) {
             let current = ids(&current);
-            let given = ids(&given);
-            let change = match kind { 0 => Change::Add(given.clone()), 1 => Change::Remove(given.clone()), _ => Change::Replace(given.clone()) };
+            let change = if replace { Change::Replace(ids(&given)) } else { Change::Edit { add: ids(&given), remove: ids(&taken) } };
             if let Ok(p) = plan(&current, &change) {
                 let set: HashSet<_> = p.membership.ids().iter().collect();
                 prop_assert_eq!(set.len(), p.membership.len());

@@ -9,7 +9,10 @@ mod read;
 mod save;
 
 pub use history::{Author, create_entry, save_entry};
-pub use read::{ListSummary, ListView, Overview, open_list, overview, resolve_names, search};
+pub use read::{
+    Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, Screen, ScreenRead, Tally, Visible, by_status,
+    lookup, overview, resolve_names, resolve_paste, screen, search, tally,
+};
 pub use save::{FormIntent, Intent, Preview, SaveError, SaveOutcome, create_list, preview, save};
 
 use sha2::{Digest, Sha256};

@@ -17,9 +17,10 @@ use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
 
 /// What the manager wants done with the form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormIntent {
     /// Whatever form the list has when the change is saved.
+    #[default]
     Keep,
     Set(WebformId),
     Clear,
@@ -57,7 +58,11 @@ pub enum SaveError {
     Bitrix(BitrixError),
     /// Bitrix24 cannot empty a call list.
     WouldEmpty,
-    NothingToDo,
+    /// The change would change nothing; these of the IDs asked for are why (hidden, unknown, not members).
+    NothingToDo {
+        skipped: Vec<EntityId>,
+        not_members: Vec<EntityId>,
+    },
     /// The chosen form is not among the portal's forms.
     UnknownForm(WebformId),
     /// Someone changed the list since the preview: here is the change as it would be made now.
@@ -70,7 +75,7 @@ impl SaveError {
         match self {
             SaveError::Bitrix(b) => b.kind(),
             SaveError::WouldEmpty => "WOULD_EMPTY".into(),
-            SaveError::NothingToDo => "NOTHING_TO_DO".into(),
+            SaveError::NothingToDo { .. } => "NOTHING_TO_DO".into(),
             SaveError::UnknownForm(_) => "UNKNOWN_FORM".into(),
             SaveError::Conflict(_) => "CONFLICT".into(),
         }
@@ -104,22 +109,30 @@ pub struct SaveOutcome {
 }
 
 impl SaveOutcome {
-    /// The list as it stands after the save, as its page shows it (no need to read it again).
-    pub fn view(&self) -> super::ListView {
-        super::ListView {
+    /// The first screen of the list as it stands after the save (no need to read it again).
+    pub fn screen(&self) -> super::Screen {
+        let members: Vec<Member> = self.members.iter().take(super::read::PAGE as usize).cloned().collect();
+        super::Screen {
             list: self.list.clone(),
-            members: self.members.clone(),
             statuses: self.statuses.clone(),
             forms: self.forms.clone(),
-            first_page: self.first_page.clone(),
+            page: 0,
+            status: None,
+            full: members.len() as u64 >= super::read::PAGE,
+            nothing_visible: members.is_empty(),
+            names: members.iter().filter_map(|m| self.first_page.get(&m.id).map(|i| (m.id, i.clone()))).collect(),
+            members,
             requests: 0,
         }
     }
-}
 
-fn requested(change: &Change) -> &[EntityId] {
-    match change {
-        Change::Add(ids) | Change::Remove(ids) | Change::Replace(ids) => ids,
+    /// Every member after the save, counted by status.
+    pub fn tally(&self) -> super::Tally {
+        super::Tally {
+            by_status: super::read::by_status(&self.members, &self.statuses),
+            members: self.members.clone(),
+            requests: 0,
+        }
     }
 }
 
@@ -132,7 +145,8 @@ async fn plan_now<S: TokenStore>(
     expected: Option<u64>,
 ) -> Result<Preview, SaveError> {
     let before = caller.requests_sent();
-    let ids = requested(&intent.change);
+    // Only the IDs to be in the list are looked up: those to go are checked against the members.
+    let ids = intent.change.wanted();
     let mut extra = vec![
         Command::new("list", "crm.calllist.get", json!({ "ID": list_id.get() })),
         Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
@@ -163,20 +177,17 @@ async fn plan_now<S: TokenStore>(
     }
     let current: Vec<EntityId> = members.iter().map(|m| m.id).collect();
     let current_set: HashSet<EntityId> = current.iter().copied().collect();
-    let (change, skipped, not_members) = match &intent.change {
-        Change::Add(ids) | Change::Replace(ids) => {
-            let (ok, skipped): (Vec<EntityId>, Vec<EntityId>) = ids.iter().partition(|id| names.contains_key(id));
-            // Members already in the list stay valid even when a lookup misses them.
-            let skipped: Vec<EntityId> = skipped.into_iter().filter(|id| !current_set.contains(id)).collect();
-            let ok: Vec<EntityId> =
-                ids.iter().copied().filter(|id| ok.contains(id) || current_set.contains(id)).collect();
-            let change = if matches!(intent.change, Change::Add(_)) { Change::Add(ok) } else { Change::Replace(ok) };
-            (change, skipped, Vec::new())
-        }
-        Change::Remove(ids) => {
-            let not_members = ids.iter().copied().filter(|id| !current_set.contains(id)).collect();
-            (Change::Remove(ids.clone()), Vec::new(), not_members)
-        }
+    // Members already in the list stay valid even when a lookup misses them; other IDs the manager cannot
+    // see are left out, since Bitrix24 refuses unknown IDs and silently drops hidden ones.
+    let visible = |id: &EntityId| names.contains_key(id) || current_set.contains(id);
+    let wanted = intent.change.wanted();
+    let skipped: Vec<EntityId> = wanted.iter().copied().filter(|id| !visible(id)).collect();
+    let ok: Vec<EntityId> = wanted.iter().copied().filter(|id| visible(id)).collect();
+    let not_members: Vec<EntityId> =
+        intent.change.unwanted().iter().copied().filter(|id| !current_set.contains(id)).collect();
+    let change = match &intent.change {
+        Change::Edit { remove, .. } => Change::Edit { add: ok, remove: remove.clone() },
+        Change::Replace(_) => Change::Replace(ok),
     };
     let plan = membership::plan(&current, &change).map_err(|_| SaveError::WouldEmpty)?;
     let form_after = match intent.form {
@@ -214,7 +225,7 @@ pub async fn preview<S: TokenStore>(
 ) -> Result<Preview, SaveError> {
     let p = plan_now(caller, list_id, entity_hint, intent, expected).await?;
     if !p.plan.changes_members() && p.form_after == p.form_before {
-        return Err(SaveError::NothingToDo);
+        return Err(SaveError::NothingToDo { skipped: p.skipped, not_members: p.not_members });
     }
     Ok(p)
 }
@@ -235,7 +246,7 @@ pub async fn save<S: TokenStore>(
         return Err(SaveError::Conflict(Box::new(p)));
     }
     if !p.plan.changes_members() && p.form_after == p.form_before {
-        return Err(SaveError::NothingToDo);
+        return Err(SaveError::NothingToDo { skipped: p.skipped, not_members: p.not_members });
     }
     let update = Update {
         list: list_id,

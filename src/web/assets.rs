@@ -17,6 +17,33 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/app.js"),
     },
+    // htmx 2.0.11 from the npm registry (`htmx.org`), unchanged; its licence is `static/vendor/htmx.LICENSE`.
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
+    },
+    // Open Sans from `@fontsource/open-sans` 5.3.0 (SIL Open Font License, `static/vendor/open-sans.LICENSE`).
+    Asset {
+        name: "open-sans-latin-400.woff2",
+        content_type: "font/woff2",
+        body: include_bytes!("../../static/vendor/open-sans-latin-400-normal.woff2"),
+    },
+    Asset {
+        name: "open-sans-latin-600.woff2",
+        content_type: "font/woff2",
+        body: include_bytes!("../../static/vendor/open-sans-latin-600-normal.woff2"),
+    },
+    Asset {
+        name: "open-sans-cyrillic-400.woff2",
+        content_type: "font/woff2",
+        body: include_bytes!("../../static/vendor/open-sans-cyrillic-400-normal.woff2"),
+    },
+    Asset {
+        name: "open-sans-cyrillic-600.woff2",
+        content_type: "font/woff2",
+        body: include_bytes!("../../static/vendor/open-sans-cyrillic-600-normal.woff2"),
+    },
     Asset {
         name: "b24frame.js",
         content_type: "text/javascript; charset=utf-8",

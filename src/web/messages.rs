@@ -194,8 +194,15 @@ pub fn not_an_id(lang: Lang, value: &str) -> String {
 
 pub fn no_selection(lang: Lang) -> &'static str {
     match lang {
-        Lang::En => "Choose at least one contact or company, or another form.",
-        Lang::Ru => "Выберите хотя бы один контакт или компанию либо другую форму.",
+        Lang::En => "Your change is empty: add or remove someone, or choose another web form in “Web form”.",
+        Lang::Ru => "Изменение пустое: добавьте или удалите кого-нибудь либо выберите другую форму в поле «CRM-форма».",
+    }
+}
+
+pub fn choose_first_members(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "A call list needs at least one member: find someone by name and add them first.",
+        Lang::Ru => "В списке обзвона должен быть хотя бы один участник: найдите кого-нибудь по имени и добавьте.",
     }
 }
 

@@ -1,9 +1,11 @@
 //! What the handlers reach: the use cases and the few things pages need beside them. `startup` builds it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::bitrix::Bitrix;
-use crate::domain::{EntityType, ListId, MemberId};
+use crate::domain::{ListId, MemberId, SessionId};
+use crate::editor::{Screen, Tally};
 use crate::keyed_locks::KeyedLocks;
 use crate::metrics::Metrics;
 use crate::portal::Portals;
@@ -20,45 +22,70 @@ pub struct AppState {
     /// One save at a time per call list in this process: a second save of the same list (a double-submitted
     /// form, two tabs) waits, then finds the list changed and says so, instead of sending the update twice.
     pub save_locks: KeyedLocks<(MemberId, ListId)>,
-    pub list_sizes: ListSizes,
+    pub reads: Reads,
 }
 
-/// What was last seen of each list (its member count, its type), per portal. A hint only, to size reads:
-/// each instance keeps its own, and a wrong hint costs a request, never a wrong answer.
-#[derive(Default)]
-pub struct ListSizes(std::sync::Mutex<std::collections::HashMap<(MemberId, ListId), ListHint>>);
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ListHint {
-    pub size: Option<u64>,
-    pub entity: Option<EntityType>,
+/// What a manager's session read lately, for seconds to minutes, so paging and coming back from a review
+/// do not read the list again. Per session, never shared between viewers (each sees what Bitrix24 shows
+/// them), bounded in memory, and dropped for a list whenever that session saves it or meets a conflict.
+pub struct Reads {
+    screens: moka::sync::Cache<ScreenKey, Arc<Screen>>,
+    counts: moka::sync::Cache<(SessionId, ListId), Arc<Counted>>,
 }
 
-impl ListSizes {
-    const MAX_ENTRIES: usize = 100_000;
+/// A screen of a list: the session, the list, the page and the status filter.
+pub type ScreenKey = (SessionId, ListId, u64, Option<String>);
 
-    fn update(&self, portal: &MemberId, list: ListId, f: impl FnOnce(&mut ListHint)) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= Self::MAX_ENTRIES {
-                map.clear();
-            }
-            f(map.entry((portal.clone(), list)).or_default());
+/// A list's members counted for one session: when, how many, and how many per call status.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    /// Unix seconds.
+    pub at: i64,
+    pub total: u64,
+    pub by_status: Vec<(String, u64)>,
+}
+
+/// How long a screen is reused: long enough for paging and a review, short enough to stay fresh.
+const SCREEN_TTL: Duration = Duration::from_secs(20);
+/// How long a count is shown (with its age) before it is counted again.
+const COUNT_TTL: Duration = Duration::from_secs(600);
+
+impl Default for Reads {
+    fn default() -> Self {
+        Reads {
+            screens: moka::sync::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(SCREEN_TTL)
+                .support_invalidation_closures()
+                .build(),
+            counts: moka::sync::Cache::builder().max_capacity(20_000).time_to_live(COUNT_TTL).build(),
         }
     }
+}
 
-    pub fn hint(&self, portal: &MemberId, list: ListId) -> ListHint {
-        self.0.lock().ok().and_then(|m| m.get(&(portal.clone(), list)).copied()).unwrap_or_default()
+impl Reads {
+    pub fn screen(&self, key: &ScreenKey) -> Option<Arc<Screen>> {
+        self.screens.get(key)
     }
 
-    pub fn get(&self, portal: &MemberId, list: ListId) -> Option<u64> {
-        self.hint(portal, list).size
+    pub fn keep_screen(&self, key: ScreenKey, screen: Arc<Screen>) {
+        self.screens.insert(key, screen);
     }
 
-    pub fn set(&self, portal: &MemberId, list: ListId, size: u64) {
-        self.update(portal, list, |h| h.size = Some(size));
+    pub fn count(&self, session: &SessionId, list: ListId) -> Option<Arc<Counted>> {
+        self.counts.get(&(session.clone(), list))
     }
 
-    pub fn set_entity(&self, portal: &MemberId, list: ListId, e: EntityType) {
-        self.update(portal, list, |h| h.entity = Some(e));
+    pub fn keep_count(&self, session: &SessionId, list: ListId, tally: &Tally) {
+        let counted =
+            Counted { at: chrono::Utc::now().timestamp(), total: tally.total(), by_status: tally.by_status.clone() };
+        self.counts.insert((session.clone(), list), Arc::new(counted));
+    }
+
+    /// Forgets what this session read of `list` (after a save or a conflict).
+    pub fn forget_list(&self, session: &SessionId, list: ListId) {
+        let session = session.clone();
+        self.counts.invalidate(&(session.clone(), list));
+        let _ = self.screens.invalidate_entries_if(move |k, _| k.0 == session && k.1 == list);
     }
 }

@@ -15,55 +15,59 @@ pub struct Manager<'a> {
 }
 
 /// A change as the list page's form states it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Edit {
-    etype: &'static str,
-    intent: &'static str,
-    ids: String,
-    form: &'static str,
-    webform: String,
+    companies: bool,
+    add: Vec<u64>,
+    remove: Vec<u64>,
+    replace: bool,
+    form: String,
 }
 
 impl Edit {
-    fn of(intent: &'static str, ids: &[u64]) -> Edit {
-        Edit { etype: "contact", intent, ids: join(ids), form: "keep", webform: String::new() }
-    }
-
     pub fn add(ids: &[u64]) -> Edit {
-        Edit::of("add", ids)
+        Edit { add: ids.to_vec(), ..Edit::default() }
     }
 
     pub fn remove(ids: &[u64]) -> Edit {
-        Edit::of("remove", ids)
+        Edit { remove: ids.to_vec(), ..Edit::default() }
+    }
+
+    /// Adds and removes in one change.
+    pub fn add_and_remove(add: &[u64], remove: &[u64]) -> Edit {
+        Edit { add: add.to_vec(), remove: remove.to_vec(), ..Edit::default() }
     }
 
     pub fn replace(ids: &[u64]) -> Edit {
-        Edit::of("replace", ids)
+        Edit { add: ids.to_vec(), replace: true, ..Edit::default() }
     }
 
     /// The members as they are, with another form.
     pub fn set_form(form: u64) -> Edit {
-        Edit { form: "set", webform: form.to_string(), ..Edit::of("add", &[]) }
+        Edit { form: form.to_string(), ..Edit::default() }
     }
 
     pub fn clear_form() -> Edit {
-        Edit { form: "clear", ..Edit::of("add", &[]) }
+        Edit { form: "none".into(), ..Edit::default() }
     }
 
     /// For a list of companies.
     pub fn companies(self) -> Edit {
-        Edit { etype: "company", ..self }
+        Edit { companies: true, ..self }
     }
 
-    fn fields(&self) -> Vec<(&str, &str)> {
-        vec![
-            ("go", "review"),
-            ("etype", self.etype),
-            ("intent", self.intent),
-            ("ids", self.ids.as_str()),
-            ("form", self.form),
-            ("webform", self.webform.as_str()),
-        ]
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut f = vec![
+            ("go".to_owned(), "review".to_owned()),
+            ("etype".to_owned(), if self.companies { "company" } else { "contact" }.to_owned()),
+            ("form".to_owned(), if self.form.is_empty() { "keep".to_owned() } else { self.form.clone() }),
+        ];
+        f.extend(self.add.iter().map(|i| ("add".to_owned(), i.to_string())));
+        f.extend(self.remove.iter().map(|i| ("remove".to_owned(), i.to_string())));
+        if self.replace {
+            f.push(("replace".to_owned(), "1".to_owned()));
+        }
+        f
     }
 }
 
@@ -91,14 +95,22 @@ impl<'a> Manager<'a> {
 
     /// The review page of a change, as the "Review" button asks for it.
     pub async fn review(&self, list: u64, edit: Edit) -> String {
-        let (status, page) = self.post(&format!("lists/{list}"), &edit.fields()).await;
+        let fields = edit.fields();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, page) = self.post(&format!("lists/{list}"), &fields).await;
         assert_eq!(status, 200, "{page}");
         page
     }
 
     /// Confirms the change a review page shows, as its "Save" button does.
     pub async fn confirm(&self, list: u64, review: &str) -> (u16, String) {
-        let values = ["etype", "intent", "ids", "form", "base"].map(|n| (n, hidden_value(review, n)));
+        // The save form is the first on the review page; its hidden fields come before the "Back" form's.
+        let save_form = &review[..review.find("id=\"confirm\"").expect("a save button")];
+        let mut values: Vec<(&str, String)> =
+            ["etype", "add", "remove", "form", "base"].iter().map(|n| (*n, hidden_value(save_form, n))).collect();
+        if save_form.contains("name=\"replace\" value=\"1\"") {
+            values.push(("replace", "1".to_owned()));
+        }
         let fields: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
         self.post(&format!("lists/{list}/save"), &fields).await
     }
@@ -235,9 +247,11 @@ async fn a_new_list_is_created_with_its_first_members_and_form(engine: Engine) {
     let form = app.sandbox.webforms().iter().find(|w| w.active).unwrap().id;
     let before = app.sandbox.lists().len();
     let m = Manager::open(&app, MANAGER).await;
-    let (status, page) = m
-        .post("lists/create", &[("etype", "contact"), ("ids", &join(&contacts)), ("webform", &form.to_string())])
-        .await;
+    let form_id = form.to_string();
+    let mut fields = vec![("etype", "contact"), ("form", form_id.as_str())];
+    let ids: Vec<String> = contacts.iter().map(|c| c.to_string()).collect();
+    fields.extend(ids.iter().map(|i| ("add", i.as_str())));
+    let (status, page) = m.post("lists/create", &fields).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
     let lists = app.sandbox.lists();
@@ -268,7 +282,7 @@ async fn a_change_made_meanwhile_is_not_overwritten(engine: Engine) {
     assert!(app.sandbox.calls_of("crm.calllist.update").iter().all(|c| c.seq <= since), "nothing was written");
     assert_eq!(sorted(app.sandbox.list(list).unwrap().member_ids()), sorted(theirs.clone()), "their change stands");
     assert!(page.contains("id=\"confirm\""), "the change is offered again against the list as it is now");
-    assert_eq!(hidden_value(&page, "ids"), extra.to_string());
+    assert_eq!(hidden_value(&page, "add"), extra.to_string());
 }
 on_both_engines_app!(a_change_made_meanwhile_is_not_overwritten);
 
@@ -358,13 +372,7 @@ async fn state_changing_requests_need_the_csrf_proof(engine: Engine) {
         let r = app
             .http
             .post(app.at(&format!("lists/{list}/save")))
-            .form(&[
-                ("_session", m.session.as_str()),
-                ("_csrf", csrf),
-                ("intent", "replace"),
-                ("ids", "1"),
-                ("base", "x"),
-            ])
+            .form(&[("_session", m.session.as_str()), ("_csrf", csrf), ("replace", "1"), ("add", "1"), ("base", "x")])
             .send()
             .await
             .unwrap();
@@ -377,8 +385,8 @@ async fn state_changing_requests_need_the_csrf_proof(engine: Engine) {
         .form(&[
             ("_session", m.session.as_str()),
             ("_csrf", m.csrf.as_str()),
-            ("intent", "replace"),
-            ("ids", "1"),
+            ("replace", "1"),
+            ("add", "1"),
             ("base", "x"),
         ])
         .send()
@@ -442,7 +450,6 @@ async fn all_that_match_a_search_are_added_with_the_count_shown(engine: Engine) 
             &[
                 ("go", "review"),
                 ("etype", "contact"),
-                ("intent", "add"),
                 ("q", "Matchmaker"),
                 ("all_matching", "1"),
                 ("match_total", &total),

@@ -116,6 +116,109 @@ pub fn search_filter(entity: EntityType, text: &str) -> Value {
     json!({ "0": Value::Object(or) })
 }
 
+/// The CRM filter a manager picks contacts or companies by (reference 2.2 field names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemFilter {
+    pub assigned_by: Option<crate::domain::UserId>,
+    /// Contacts of this company (contacts only).
+    pub company: Option<EntityId>,
+    pub source: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+}
+
+impl ItemFilter {
+    pub fn to_filter(&self, entity: EntityType) -> Value {
+        let mut f = Map::new();
+        if let Some(u) = self.assigned_by {
+            f.insert("assignedById".into(), json!(u.get()));
+        }
+        if let (Some(c), EntityType::Contact) = (self.company, entity) {
+            f.insert("companyId".into(), json!(c.get()));
+        }
+        if let Some(src) = &self.source {
+            f.insert("sourceId".into(), json!(src));
+        }
+        if let Some(d) = &self.created_from {
+            f.insert(">=createdTime".into(), json!(format!("{d}T00:00:00")));
+        }
+        if let Some(d) = &self.created_to {
+            f.insert("<=createdTime".into(), json!(format!("{d}T23:59:59")));
+        }
+        Value::Object(f)
+    }
+}
+
+/// A `crm.item.list` command for one page of `filter`, ordered by id.
+pub fn items_command(key: &str, entity: EntityType, filter: Value, start: u64) -> Command {
+    Command::new(
+        key,
+        "crm.item.list",
+        json!({
+            "entityTypeId": entity.type_id(),
+            "select": select(entity),
+            "filter": filter,
+            "order": { "id": "ASC" },
+            "start": start,
+        }),
+    )
+}
+
+/// A page of `crm.item.list` from a batch's result and its total.
+pub fn parse_item_page(
+    entity: EntityType,
+    result: Value,
+    total: Option<u64>,
+    next: Option<u64>,
+) -> Result<ItemPage, BitrixError> {
+    let items = parse_items(entity, Rows::ResultItems.extract("crm.item.list", result)?)?;
+    Ok(ItemPage { total: total.unwrap_or(items.len() as u64), next, items })
+}
+
+/// Which kind of communication `crm.duplicate.findbycomm` looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comm {
+    Phone,
+    Email,
+}
+
+/// The most values one `crm.duplicate.findbycomm` takes.
+pub const FINDBYCOMM_MAX: usize = 20;
+
+/// `crm.duplicate.findbycomm` commands for `values`, 20 to a command.
+pub fn findbycomm_commands(entity: EntityType, comm: Comm, values: &[String], key_prefix: &str) -> Vec<Command> {
+    let kind = match comm {
+        Comm::Phone => "PHONE",
+        Comm::Email => "EMAIL",
+    };
+    values
+        .chunks(FINDBYCOMM_MAX)
+        .enumerate()
+        .map(|(i, chunk)| {
+            Command::new(
+                format!("{key_prefix}{i}"),
+                "crm.duplicate.findbycomm",
+                json!({ "entity_type": entity.code(), "type": kind, "values": chunk }),
+            )
+        })
+        .collect()
+}
+
+/// The IDs a `crm.duplicate.findbycomm` answer names for `entity` (`[]` when nothing matched).
+pub fn parse_findbycomm(entity: EntityType, result: &Value) -> Vec<EntityId> {
+    result
+        .get(entity.code())
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                .filter_map(|v| EntityId::new(v).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl<S: TokenStore> Caller<'_, S> {
     /// One page of contacts or companies matching `filter`, ordered by id.
     pub async fn crm_items(&self, entity: EntityType, filter: Value, start: u64) -> Result<ItemPage, BitrixError> {

@@ -1,20 +1,27 @@
-//! A new call list.
+//! A new call list: its type, its first members (by name, as on a list's page) and its form, reviewed
+//! before it is created.
 
 use super::change_form::{self, entity_code};
-use super::list_view::{EditorInput, FormOption, editor_page};
-use super::review::save_error_notice;
+use super::list_view::{Chip, FormOption, View, editor_page};
+use super::words::{Words, words};
 use super::*;
-use crate::domain::EntityType;
+use crate::domain::{EntityId, EntityType};
+use crate::editor::{FormIntent, Lookup};
 
 #[derive(Template)]
 #[template(path = "new_list.html")]
 pub struct NewListPage<'a> {
     pub t: &'a Texts,
+    pub w: &'a Words,
     pub m: &'a Manager,
     pub notices: Vec<Notice>,
     pub etype: &'static str,
-    pub ids: String,
+    pub q: String,
+    pub chosen: Vec<Chip>,
+    pub results: Option<Vec<Chip>>,
     pub forms: Vec<FormOption>,
+    /// The review: shown when the manager asked for it and the selection holds someone.
+    pub reviewing: bool,
 }
 
 pub async fn new_list(
@@ -22,21 +29,61 @@ pub async fn new_list(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let (m, _) = session(&state, &req, &body, false).await?;
-    new_list_page(&state, &m, EntityType::Contact, String::new(), vec![]).await
+    let (m, fields) = session(&state, &req, &body, false).await?;
+    let mut notices = Vec::new();
+    let reviewing = fields.get("go") == Some("review");
+    let form = change_form::parse(&fields);
+    if !form.bad.is_empty() {
+        notices.push(Notice::error(messages::bad_ids(m.lang(), &form.bad)));
+    }
+    if reviewing && form.add.is_empty() {
+        notices.push(Notice::warning(messages::choose_first_members(m.lang())));
+    }
+    let entity = change_form::entity_type(&fields);
+    new_list_page(&state, &m, entity, &form, notices, reviewing && !form.add.is_empty()).await
 }
 
 async fn new_list_page(
     state: &AppState,
     m: &Manager,
     entity: EntityType,
-    ids: String,
+    form: &change_form::ChangeForm,
     notices: Vec<Notice>,
+    reviewing: bool,
 ) -> Result<HttpResponse, PageError> {
-    let t = texts(m.lang());
-    let forms = m.caller(state).webforms(false).await?;
-    let forms = forms.iter().map(|f| FormOption { id: f.id.get(), name: f.name.clone(), selected: false }).collect();
-    super::page(m, &NewListPage { t, m, notices, etype: entity_code(entity), ids, forms })
+    let (t, w) = (texts(m.lang()), words(m.lang()));
+    let caller = m.caller(state);
+    let forms = caller.webforms(false).await?;
+    let matches = (!form.q.trim().is_empty()).then(|| (crate::bitrix::methods::crm::search_filter(entity, &form.q), 0));
+    let found = editor::lookup(&caller, entity, Lookup { matches, names: form.add.clone() }).await?;
+    let chip = |id: &EntityId| Chip {
+        id: id.get(),
+        name: found.names.get(id).map(|i| i.name.clone()).unwrap_or_else(|| format!("#{id}")),
+    };
+    let chosen = form.add.iter().filter(|i| found.names.contains_key(i)).map(chip).collect();
+    let results =
+        found.matches.map(|p| p.items.iter().map(|i| Chip { id: i.id.get(), name: i.name.clone() }).collect());
+    let forms = forms
+        .iter()
+        .map(|f| FormOption {
+            value: f.id.to_string(),
+            name: f.name.clone(),
+            selected: form.form == FormIntent::Set(f.id),
+        })
+        .collect();
+    let page = NewListPage {
+        t,
+        w,
+        m,
+        notices,
+        etype: entity_code(entity),
+        q: form.q.clone(),
+        chosen,
+        results,
+        forms,
+        reviewing,
+    };
+    super::page(m, &page)
 }
 
 /// `POST /lists/create`: creates the list with its first members, leaving out those the manager cannot see.
@@ -44,26 +91,30 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
     let (m, fields) = session(&state, &req, &body, true).await?;
     let lang = m.lang();
     let entity = change_form::entity_type(&fields);
-    let raw_ids = fields.get("ids").unwrap_or_default().to_owned();
-    let (ids, bad) = change_form::ids_field(&fields);
-    let problem = match (bad.is_empty(), ids.is_empty()) {
-        (false, _) => Some(Notice::error(messages::bad_ids(lang, &bad))),
-        (true, true) => Some(Notice::warning(messages::no_selection(lang))),
-        (true, false) => None,
-    };
-    if let Some(n) = problem {
-        return new_list_page(&state, &m, entity, raw_ids, vec![n]).await;
+    let form = change_form::parse(&fields);
+    if !form.bad.is_empty() || form.add.is_empty() {
+        let n = match form.bad.is_empty() {
+            false => Notice::error(messages::bad_ids(lang, &form.bad)),
+            true => Notice::warning(messages::choose_first_members(lang)),
+        };
+        return new_list_page(&state, &m, entity, &form, vec![n], false).await;
     }
-    let webform = fields.get("webform").and_then(|w| w.parse::<WebformId>().ok());
-    let (list, skipped) = match editor::create_list(&m.caller(&state), entity, &ids, webform).await {
-        Ok(v) => v,
-        Err(e) => return new_list_page(&state, &m, entity, raw_ids, vec![save_error_notice(lang, &e)]).await,
+    let webform = match form.form {
+        FormIntent::Set(f) => Some(f),
+        _ => None,
     };
-    let added = ids.iter().copied().filter(|i| !skipped.contains(i)).collect();
+    let (list, skipped) = match editor::create_list(&m.caller(&state), entity, &form.add, webform).await {
+        Ok(v) => v,
+        Err(e) => {
+            let n = super::review::save_error_notice(lang, entity, &e);
+            return new_list_page(&state, &m, entity, &form, vec![n], false).await;
+        }
+    };
+    let added = form.add.iter().copied().filter(|i| !skipped.contains(i)).collect();
     record(&state, &m, &editor::create_entry(&author(&m), list, added, webform)).await;
     let mut notices = vec![Notice::success(messages::created(lang, list.get()))];
     if !skipped.is_empty() {
         notices.push(Notice::warning(messages::skipped(lang, entity, &skipped)));
     }
-    editor_page(&state, &m, list, EditorInput::with_notices(notices)).await
+    editor_page(&state, &m, list, entity, View::notices(notices)).await
 }

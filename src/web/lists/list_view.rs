@@ -1,15 +1,19 @@
-//! One list as its page shows it: its members with names and call statuses, a search, the change form
-//! and the list's history.
+//! One list as its page shows it: a summary with call progress, the manager's change as chips with names,
+//! search, paste and CRM-filter picking, the web-form choice, a page of members, and the history. Reads
+//! come from the session's recent reads where they can.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::change_form::{ChangeForm, FormChoice, entity_code, join_ids};
+use super::change_form::{ChangeForm, CrmFilter, Go, entity_code, form_value};
 use super::history::{self, HistoryRow};
+use super::words::{self, Words, words};
 use super::*;
-use crate::bitrix::methods::calllist::{CallStatus, Member};
-use crate::bitrix::methods::crm::CrmItem;
-use crate::domain::{ChangeKind, EntityId, ListId};
-use crate::editor::{FormIntent, MATCH_CAP};
+use crate::bitrix::methods::calllist::CallStatus;
+use crate::bitrix::methods::crm::{CrmItem, ItemFilter, search_filter};
+use crate::domain::{EntityId, Lang, ListId};
+use crate::editor::{FormIntent, Lookup, MATCH_CAP, PAGE, Screen, ScreenRead, Tally};
+use crate::web::state::Counted;
 
 pub struct MemberRow {
     pub id: u64,
@@ -24,12 +28,42 @@ pub struct ResultRow {
     pub name: String,
     pub phone: String,
     pub email: String,
-    pub checked: bool,
+    /// Already chosen to be added.
+    pub chosen: bool,
     pub member: bool,
 }
 
-pub struct FormOption {
+/// A person in the manager's change: added or removed.
+pub struct Chip {
     pub id: u64,
+    pub name: String,
+}
+
+pub struct FormOption {
+    pub value: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// Call progress: the statuses with their counts and the share of the list each holds.
+pub struct Progress {
+    pub done: String,
+    pub successful: String,
+    pub remaining: String,
+    pub statuses: Vec<StatusCount>,
+}
+
+pub struct StatusCount {
+    pub id: String,
+    pub name: String,
+    pub count: String,
+    /// The status's share of the list in steps of 5 %, for the bar's CSS class (no inline styles: the CSP
+    /// forbids them).
+    pub share: u64,
+}
+
+pub struct StatusOption {
+    pub id: String,
     pub name: String,
     pub selected: bool,
 }
@@ -38,175 +72,311 @@ pub struct FormOption {
 #[template(path = "list.html")]
 pub struct ListPage<'a> {
     pub t: &'a Texts,
+    pub w: &'a Words,
     pub m: &'a Manager,
     pub notices: Vec<Notice>,
     pub list_id: u64,
     pub etype: &'static str,
     pub kind: &'static str,
     pub badge: &'static str,
-    pub size: usize,
+    pub created: String,
+    /// The member count as known: exact with its age, or "50+" until counted.
+    pub size: String,
+    pub size_age: String,
+    pub counted: bool,
+    pub hidden_message: Option<&'static str>,
     pub current_form: String,
-    pub members: Vec<MemberRow>,
-    pub mpage: usize,
-    pub mpages: usize,
+    pub progress: Option<Progress>,
+    pub adds: Vec<Chip>,
+    pub removes: Vec<Chip>,
+    pub replace: bool,
     pub q: String,
-    pub searched: bool,
-    pub results: Vec<ResultRow>,
+    pub results: Option<Vec<ResultRow>>,
     pub spage: u64,
     pub s_has_next: bool,
     pub match_label: String,
     pub match_total: u64,
-    pub ids: String,
-    pub intent: &'static str,
-    pub form_choice: &'static str,
+    pub filter: CrmFilter,
+    pub filter_open: bool,
     pub forms: Vec<FormOption>,
+    pub inactive_forms: Vec<FormOption>,
+    pub show_inactive: bool,
+    pub statuses: Vec<StatusOption>,
+    pub members: Vec<MemberRow>,
+    pub mpage: u64,
+    pub has_next_page: bool,
     pub history: Vec<HistoryRow>,
 }
 
-#[derive(Default)]
-pub struct EditorInput {
-    /// The list when the caller has just read it (after a save), so it is not read again.
-    pub view: Option<editor::ListView>,
-    /// Contacts or companies already looked up; only the others shown are asked for.
-    pub known: HashMap<EntityId, CrmItem>,
-    pub change: Option<ChangeForm>,
-    pub mpage: usize,
-    pub searching: bool,
-    pub spage: u64,
+/// What the page is asked to show.
+pub struct View {
+    pub form: ChangeForm,
+    pub go: Go,
     pub notices: Vec<Notice>,
+    /// The list as a save just left it, so it is not read again.
+    pub saved: Option<(Screen, Tally)>,
 }
 
-impl EditorInput {
+impl View {
+    pub fn of(form: ChangeForm, go: Go) -> View {
+        View { form, go, notices: Vec::new(), saved: None }
+    }
+
     /// The list as it is, with these notices on top.
-    pub fn with_notices(notices: Vec<Notice>) -> EditorInput {
-        EditorInput { notices, ..EditorInput::default() }
-    }
-
-    /// The list with the manager's change form filled in again, and a notice saying what was wrong.
-    pub fn keeping(change: ChangeForm, notice: Notice) -> EditorInput {
-        EditorInput { change: Some(change), ..EditorInput::with_notices(vec![notice]) }
+    pub fn notices(notices: Vec<Notice>) -> View {
+        View { notices, ..View::of(ChangeForm::default(), Go::View) }
     }
 }
 
-/// What a search shows: the page of results, whether there is another, and how many match in all.
-struct Found {
-    items: Vec<CrmItem>,
-    has_next: bool,
-    total: u64,
+/// The screen for this page: kept from a save, from the session's recent reads, or read now.
+async fn the_screen(
+    state: &AppState,
+    m: &Manager,
+    id: ListId,
+    entity: EntityType,
+    v: &mut View,
+) -> Result<Arc<Screen>, PageError> {
+    let key = (m.session.id.clone(), id, v.form.mpage, v.form.status.clone());
+    if let Some((screen, tally)) = v.saved.take() {
+        state.reads.keep_count(&m.session.id, id, &tally);
+        let screen = Arc::new(screen);
+        state.reads.keep_screen(key, screen.clone());
+        return Ok(screen);
+    }
+    if let Some(s) = state.reads.screen(&key) {
+        return Ok(s);
+    }
+    let counted = state.reads.count(&m.session.id, id);
+    let expected_rows = match (&counted, &v.form.status) {
+        (Some(c), None) => Some(c.total.saturating_sub(v.form.mpage * PAGE)),
+        _ => None,
+    };
+    let read = ScreenRead { page: v.form.mpage, status: v.form.status.clone(), expected_rows, entity: Some(entity) };
+    let screen = Arc::new(editor::screen(&m.caller(state), id, read).await?);
+    state.reads.keep_screen(key, screen.clone());
+    Ok(screen)
 }
 
 pub async fn editor_page(
     state: &AppState,
     m: &Manager,
     id: ListId,
-    input: EditorInput,
+    entity: EntityType,
+    mut v: View,
 ) -> Result<HttpResponse, PageError> {
-    let t = texts(m.lang());
+    let lang = m.lang();
+    let (t, w) = (texts(lang), words(lang));
+    let screen = the_screen(state, m, id, entity, &mut v).await?;
+    let entity = screen.list.entity_type;
     let caller = m.caller(state);
-    let hint = state.list_sizes.hint(&m.portal.member_id, id);
-    let view = match input.view {
-        Some(v) => v,
-        None => editor::open_list(&caller, id, hint.size, hint.entity).await?,
-    };
-    state.list_sizes.set(&m.portal.member_id, id, view.members.len() as u64);
-    state.list_sizes.set_entity(&m.portal.member_id, id, view.list.entity_type);
-    let entity = view.list.entity_type;
-    let mpages = view.members.len().div_ceil(MEMBERS_PER_PAGE).max(1);
-    let mpage = input.mpage.min(mpages - 1);
-    let shown: Vec<&Member> = view.members.iter().skip(mpage * MEMBERS_PER_PAGE).take(MEMBERS_PER_PAGE).collect();
-    let change = input.change;
-    let mut notices = input.notices;
-    let mut names = input.known;
-    names.extend(view.first_page.iter().map(|(k, v)| (*k, v.clone())));
-
-    let wanted_names: Vec<EntityId> = shown.iter().map(|m| m.id).filter(|id| !names.contains_key(id)).collect();
-    let found = if input.searching {
-        let q = change.as_ref().map(|c| c.q.as_str()).unwrap_or_default();
-        match editor::search(&caller, entity, q, input.spage * 50).await {
-            Ok(p) => Found { has_next: p.next.is_some(), total: p.total, items: p.items },
-            Err(e) => {
-                notices.push(Notice::error(messages::bitrix(m.lang(), &e)));
-                Found { items: vec![], has_next: false, total: 0 }
-            }
-        }
-    } else {
-        Found { items: vec![], has_next: false, total: 0 }
-    };
-    match editor::resolve_names(&caller, entity, &wanted_names).await {
-        Ok(found) => names.extend(found),
-        Err(e) => notices.push(Notice::warning(messages::bitrix(m.lang(), &e))),
+    if v.go == Go::Count {
+        let tally = editor::tally(&caller, id, &screen.statuses, None).await?;
+        state.reads.keep_count(&m.session.id, id, &tally);
     }
-    let member_set: HashSet<EntityId> = view.members.iter().map(|m| m.id).collect();
-    let picked: Vec<EntityId> = change.as_ref().map(|c| c.ids.clone()).unwrap_or_default();
-    let members =
-        shown.iter().map(|mem| member_row(mem, names.get(&mem.id), &view.statuses, picked.contains(&mem.id))).collect();
-    let results = found
-        .items
-        .iter()
-        .map(|item| ResultRow {
-            id: item.id.get(),
-            name: item.name.clone(),
-            phone: item.phones.first().cloned().unwrap_or_default(),
-            email: item.emails.first().cloned().unwrap_or_default(),
-            checked: picked.contains(&item.id),
-            member: member_set.contains(&item.id),
-        })
-        .collect();
-    let chosen_form = match change.as_ref().map(|c| c.form) {
-        Some(FormIntent::Set(f)) => Some(f),
-        _ => view.list.webform,
+    if v.go == Go::Paste && !v.form.paste.trim().is_empty() {
+        let pasted = editor::resolve_paste(&caller, entity, &v.form.paste).await?;
+        let new: Vec<EntityId> = pasted.found.iter().map(|i| i.id).filter(|i| !v.form.add.contains(i)).collect();
+        v.form.add.extend(new);
+        if !pasted.unmatched.is_empty() {
+            v.notices.push(Notice::warning(words::unmatched(lang, &pasted.unmatched)));
+        }
+        v.form.paste.clear();
+    }
+    let counted = state.reads.count(&m.session.id, id);
+    let on_page: HashMap<EntityId, &CrmItem> = screen.names.iter().map(|(k, i)| (*k, i)).collect();
+    let off_page_removes: Vec<EntityId> =
+        v.form.remove.iter().copied().filter(|r| !screen.members.iter().any(|m| m.id == *r)).collect();
+    let unnamed: Vec<EntityId> =
+        v.form.add.iter().chain(&off_page_removes).copied().filter(|i| !on_page.contains_key(i)).collect();
+    let matches = match v.go {
+        Go::Filter(n) if !v.form.filter.is_empty() => Some((item_filter(&v.form.filter).to_filter(entity), n * PAGE)),
+        Go::Search(n) if !v.form.q.trim().is_empty() => Some((search_filter(entity, &v.form.q), n * PAGE)),
+        _ if !v.form.q.trim().is_empty() => Some((search_filter(entity, &v.form.q), 0)),
+        _ => None,
     };
-    let forms = view
-        .forms
+    let spage = match v.go {
+        Go::Search(n) | Go::Filter(n) => n,
+        _ => 0,
+    };
+    let found = match editor::lookup(&caller, entity, Lookup { matches, names: unnamed }).await {
+        Ok(f) => f,
+        Err(e) => {
+            v.notices.push(Notice::error(messages::bitrix(lang, &e)));
+            Default::default()
+        }
+    };
+    let name_of = |id: &EntityId| {
+        on_page
+            .get(id)
+            .map(|i| i.name.clone())
+            .or_else(|| found.names.get(id).map(|i| i.name.clone()))
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let adds = v.form.add.iter().map(|i| Chip { id: i.get(), name: name_of(i) }).collect();
+    let removes = off_page_removes.iter().map(|i| Chip { id: i.get(), name: name_of(i) }).collect();
+    let members = screen
+        .members
         .iter()
-        .map(|f| FormOption {
-            id: f.id.get(),
-            name: if f.active { f.name.clone() } else { format!("{} ({})", f.name, t.inactive) },
-            selected: Some(f.id) == chosen_form,
+        .map(|mem| MemberRow {
+            id: mem.id.get(),
+            name: screen.names.get(&mem.id).map(|i| i.name.clone()).unwrap_or_default(),
+            status: status_name(&screen.statuses, &mem.status),
+            phone: screen.names.get(&mem.id).and_then(|i| i.phones.first().cloned()).unwrap_or_default(),
+            checked: v.form.remove.contains(&mem.id),
         })
         .collect();
+    let (results, s_has_next, match_total) = match &found.matches {
+        Some(p) => (
+            Some(
+                p.items
+                    .iter()
+                    .map(|item| ResultRow {
+                        id: item.id.get(),
+                        name: item.name.clone(),
+                        phone: item.phones.first().cloned().unwrap_or_default(),
+                        email: item.emails.first().cloned().unwrap_or_default(),
+                        chosen: v.form.add.contains(&item.id),
+                        member: screen.members.iter().any(|m| m.id == item.id),
+                    })
+                    .collect(),
+            ),
+            p.next.is_some(),
+            p.total,
+        ),
+        None => (None, false, 0),
+    };
+    let (forms, inactive_forms) = form_options(t, w, &screen, v.form.form);
+    let hidden_message =
+        (screen.nothing_visible && screen.members.is_empty() && v.form.status.is_none()).then(|| match entity {
+            EntityType::Contact => w.no_read_contacts,
+            EntityType::Company => w.no_read_companies,
+        });
     let records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
-    super::page(
+    let now = chrono::Utc::now().timestamp();
+    let page = ListPage {
+        t,
+        w,
         m,
-        &ListPage {
-            t,
-            m,
-            notices,
-            list_id: id.get(),
-            etype: entity_code(entity),
-            kind: type_name(t, entity),
-            badge: badge(entity),
-            size: view.members.len(),
-            current_form: form_name(t, &view.forms, view.list.webform),
-            members,
-            mpage,
-            mpages,
-            q: change.as_ref().map(|c| c.q.clone()).unwrap_or_default(),
-            searched: input.searching,
-            results,
-            spage: input.spage,
-            s_has_next: found.has_next,
-            match_label: messages::all_matching(m.lang(), found.total, MATCH_CAP),
-            match_total: found.total,
-            ids: change.as_ref().map(|c| join_ids(&c.ids)).unwrap_or_default(),
-            intent: change.as_ref().map(|c| c.kind).unwrap_or(ChangeKind::Add).code(),
-            form_choice: change.as_ref().map(|c| c.form_choice).unwrap_or(FormChoice::Keep).code(),
-            forms,
-            history: history::rows(t, m.lang(), &records),
-        },
-    )
+        notices: v.notices,
+        list_id: id.get(),
+        etype: entity_code(entity),
+        kind: type_name(t, entity),
+        badge: badge(entity),
+        created: created(&screen.list.created_at),
+        size: size_label(lang, counted.as_deref(), &screen),
+        size_age: counted.as_ref().map(|c| words::age(lang, now - c.at)).unwrap_or_default(),
+        counted: counted.is_some(),
+        hidden_message: if counted.as_ref().is_some_and(|c| c.total > 0) { None } else { hidden_message },
+        current_form: form_name(t, &screen.forms, screen.list.webform),
+        progress: counted.as_deref().map(|c| progress(lang, w, &screen.statuses, c)),
+        adds,
+        removes,
+        replace: v.form.replace,
+        q: v.form.q.clone(),
+        results,
+        spage,
+        s_has_next,
+        match_label: messages::all_matching(lang, match_total, MATCH_CAP),
+        match_total,
+        filter_open: matches!(v.go, Go::Filter(_)) || !v.form.filter.is_empty(),
+        filter: v.form.filter.clone(),
+        forms,
+        inactive_forms,
+        show_inactive: v.form.show_inactive
+            || matches!(v.form.form, FormIntent::Set(f) if screen.forms.iter().any(|x| x.id == f && !x.active)),
+        statuses: screen
+            .statuses
+            .iter()
+            .map(|s| StatusOption {
+                id: s.status_id.clone(),
+                name: s.name.clone(),
+                selected: v.form.status.as_deref() == Some(&s.status_id),
+            })
+            .collect(),
+        members,
+        mpage: v.form.mpage,
+        has_next_page: screen.full,
+        history: history::rows(t, lang, &records),
+    };
+    super::page(m, &page)
 }
 
-pub fn member_row(mem: &Member, item: Option<&CrmItem>, statuses: &[CallStatus], checked: bool) -> MemberRow {
-    MemberRow {
-        id: mem.id.get(),
-        name: item.map(|i| i.name.clone()).unwrap_or_default(),
-        status: statuses
-            .iter()
-            .find(|s| s.status_id == mem.status)
-            .map(|s| s.name.clone())
-            .unwrap_or(mem.status.clone()),
-        phone: item.and_then(|i| i.phones.first().cloned()).unwrap_or_default(),
-        checked,
+pub fn item_filter(f: &CrmFilter) -> ItemFilter {
+    ItemFilter {
+        assigned_by: f.responsible,
+        company: f.company,
+        source: f.source.clone(),
+        created_from: f.from.clone(),
+        created_to: f.to.clone(),
     }
+}
+
+/// A status by the portal's own name for it.
+pub fn status_name(statuses: &[CallStatus], id: &str) -> String {
+    statuses.iter().find(|s| s.status_id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_owned())
+}
+
+/// `2026-12-04 10:11:12` (the portal's time) as `04.12.2026 10:11`.
+pub fn created(at: &str) -> String {
+    match chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S") {
+        Ok(t) => t.format("%d.%m.%Y %H:%M").to_string(),
+        Err(_) => at.to_owned(),
+    }
+}
+
+fn size_label(lang: Lang, counted: Option<&Counted>, screen: &Screen) -> String {
+    match counted {
+        Some(c) => words::number(lang, c.total),
+        None if screen.full || screen.page > 0 => words::at_least(lang, (screen.page + 1) * PAGE),
+        None => words::number(lang, screen.members.len() as u64),
+    }
+}
+
+/// Called, successful and still to call: `IN_WORK` is Bitrix24's "in progress", every other status ends a
+/// call, and `SUCCESS` is the successful one.
+pub fn progress(lang: Lang, w: &Words, statuses: &[CallStatus], c: &Counted) -> Progress {
+    let get = |id: &str| c.by_status.iter().find(|(s, _)| s == id).map(|(_, n)| *n).unwrap_or(0);
+    let remaining = get("IN_WORK");
+    let successful = get("SUCCESS");
+    let done = c.total.saturating_sub(remaining);
+    let share = |n: u64| if c.total == 0 { 0 } else { ((n * 100 / c.total) + 2) / 5 * 5 };
+    Progress {
+        done: format!("{} {}", words::number(lang, done), w.done),
+        successful: format!("{} {}", words::number(lang, successful), w.successful),
+        remaining: format!("{} {}", words::number(lang, remaining), w.remaining),
+        statuses: c
+            .by_status
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(id, n)| StatusCount {
+                id: id.clone(),
+                name: status_name(statuses, id),
+                count: words::number(lang, *n),
+                share: share(*n),
+            })
+            .collect(),
+    }
+}
+
+/// The one form control: keep the current form (named), the active forms, no form; inactive ones apart.
+fn form_options(t: &Texts, w: &Words, screen: &Screen, chosen: FormIntent) -> (Vec<FormOption>, Vec<FormOption>) {
+    let current = form_name(t, &screen.forms, screen.list.webform);
+    let mut active = vec![FormOption {
+        value: form_value(FormIntent::Keep),
+        name: format!("{} «{current}»", w.form_keep_prefix),
+        selected: chosen == FormIntent::Keep,
+    }];
+    let option = |f: &crate::bitrix::methods::crm::Webform| FormOption {
+        value: f.id.to_string(),
+        name: f.name.clone(),
+        selected: chosen == FormIntent::Set(f.id),
+    };
+    active.extend(screen.forms.iter().filter(|f| f.active).map(option));
+    active.push(FormOption {
+        value: form_value(FormIntent::Clear),
+        name: w.form_none.to_owned(),
+        selected: chosen == FormIntent::Clear,
+    });
+    let inactive = screen.forms.iter().filter(|f| !f.active).map(option).collect();
+    (active, inactive)
 }

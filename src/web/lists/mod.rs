@@ -16,6 +16,7 @@ use crate::bitrix::methods::crm::Webform;
 use crate::domain::{EntityType, WebformId};
 use crate::editor::{self, Author};
 
+mod carry;
 mod change_form;
 mod create;
 mod history;
@@ -23,10 +24,9 @@ mod index;
 mod list_page;
 mod list_view;
 mod review;
+mod words;
 
 pub use index::index;
-
-const MEMBERS_PER_PAGE: usize = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/lists").route(web::post().to(index::lists_page)))

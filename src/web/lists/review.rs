@@ -1,8 +1,11 @@
 //! Reviewing a change and saving it.
 
-use super::change_form::{self, ChangeForm, entity_code, form_field, join_ids, parse_form_field};
-use super::list_view::{EditorInput, editor_page};
+use super::carry::Carry;
+use super::change_form::{self, ChangeForm, Go, entity_code, form_value, join_ids};
+use super::list_view::{View, editor_page};
+use super::words;
 use super::*;
+use crate::bitrix::methods::crm::search_filter;
 use crate::domain::{Change, ChangeKind, EntityId, Lang, ListId};
 use crate::editor::{FormIntent, Intent, MATCH_CAP, Preview, SaveError, SaveOutcome};
 use crate::web::error::Problem;
@@ -25,62 +28,85 @@ pub struct PreviewPage<'a> {
     pub form_after: String,
     pub form_changes: bool,
     pub replace: bool,
-    pub intent: &'static str,
-    pub ids: String,
+    /// What the save sends back: the change exactly as reviewed.
+    pub save_add: String,
+    pub save_remove: String,
     pub form: String,
     pub base: String,
+    /// What "Back" sends back: the screen as the manager left it.
+    pub carry: Carry,
 }
 
-/// The intent the change form states, with the "all that match" search expanded.
-async fn intent_of(state: &AppState, m: &Manager, entity: EntityType, change: &ChangeForm) -> Result<Intent, Notice> {
+/// The intent the change form states, with "all that match" expanded.
+async fn intent_of(state: &AppState, m: &Manager, entity: EntityType, form: &ChangeForm) -> Result<Intent, Notice> {
     let lang = m.lang();
-    if !change.bad.is_empty() {
-        return Err(Notice::error(messages::bad_ids(lang, &change.bad)));
+    if !form.bad.is_empty() {
+        return Err(Notice::error(messages::bad_ids(lang, &form.bad)));
     }
-    let mut ids = change.ids.clone();
-    if change.all_matching && change.kind != ChangeKind::Remove && !change.q.trim().is_empty() {
-        let filter = crate::bitrix::methods::crm::search_filter(entity, &change.q);
-        match m.caller(state).crm_items_all(entity, filter, change.match_total).await {
+    let mut add = form.add.clone();
+    let source = if !form.filter.is_empty() {
+        Some(super::list_view::item_filter(&form.filter).to_filter(entity))
+    } else if !form.q.trim().is_empty() {
+        Some(search_filter(entity, &form.q))
+    } else {
+        None
+    };
+    if let (true, Some(filter)) = (form.all_matching, source) {
+        match m.caller(state).crm_items_all(entity, filter, form.match_total).await {
             Ok(items) if items.len() > MATCH_CAP => return Err(Notice::error(messages::too_many(lang, MATCH_CAP))),
-            Ok(items) => ids.extend(items.iter().map(|i| i.id).filter(|id| !change.ids.contains(id))),
+            Ok(items) => add.extend(items.iter().map(|i| i.id).filter(|id| !form.add.contains(id))),
             Err(e) => return Err(Notice::error(messages::bitrix(lang, &e))),
         }
     }
-    if ids.len() > 20_000 {
+    if add.len() + form.remove.len() > 20_000 {
         return Err(Notice::error(messages::too_many(lang, 20_000)));
     }
-    let intent = Intent { change: Change::new(change.kind, ids), form: change.form };
-    if intent.change.names_nobody() && intent.form == FormIntent::Keep {
+    let change = match form.replace {
+        true => Change::Replace(add),
+        false => Change::Edit { add, remove: form.remove.clone() },
+    };
+    if change.names_nobody() && form.form == FormIntent::Keep {
         return Err(Notice::warning(messages::no_selection(lang)));
     }
-    Ok(intent)
+    Ok(Intent { change, form: form.form })
 }
 
-/// The review of what the change form asks, or the list again with what was wrong.
+/// The review of what the list page's form asks, or the list again with what was wrong.
 pub async fn review(
     state: &AppState,
     m: &Manager,
     id: ListId,
     entity: EntityType,
-    change: ChangeForm,
+    form: ChangeForm,
 ) -> Result<HttpResponse, PageError> {
-    let intent = match intent_of(state, m, entity, &change).await {
+    let back = |form: ChangeForm, n: Notice| View { notices: vec![n], ..View::of(form, Go::View) };
+    let intent = match intent_of(state, m, entity, &form).await {
         Ok(i) => i,
-        Err(n) => return editor_page(state, m, id, EditorInput::keeping(change, n)).await,
+        Err(n) => return editor_page(state, m, id, entity, back(form, n)).await,
     };
-    let hint = state.list_sizes.get(&m.portal.member_id, id);
-    match editor::preview(&m.caller(state), id, entity, &intent, hint).await {
-        Ok(p) => preview_page(m, &p, &intent, vec![]),
-        Err(e) => editor_page(state, m, id, EditorInput::keeping(change, save_error_notice(m.lang(), &e))).await,
+    match editor::preview(&m.caller(state), id, entity, &intent, None).await {
+        Ok(p) => preview_page(m, &p, &intent, Carry::of(&form), vec![]),
+        Err(e) => {
+            let n = save_error_notice(m.lang(), entity, &e);
+            editor_page(state, m, id, entity, back(form, n)).await
+        }
     }
 }
 
-pub fn save_error_notice(lang: Lang, e: &SaveError) -> Notice {
+pub fn save_error_notice(lang: Lang, entity: EntityType, e: &SaveError) -> Notice {
     let t = texts(lang);
     match e {
         SaveError::Bitrix(b) => Notice::error(messages::bitrix(lang, b)),
         SaveError::WouldEmpty => Notice::error(t.would_empty),
-        SaveError::NothingToDo => Notice::warning(t.nothing_to_do),
+        SaveError::NothingToDo { skipped, .. } if !skipped.is_empty() => Notice::warning(format!(
+            "{} {}",
+            words::all_hidden(lang, skipped.len()),
+            messages::skipped(lang, entity, skipped)
+        )),
+        SaveError::NothingToDo { not_members, .. } if !not_members.is_empty() => {
+            Notice::warning(format!("{} {}", t.nothing_to_do, messages::not_members(lang, not_members)))
+        }
+        SaveError::NothingToDo { .. } => Notice::warning(t.nothing_to_do),
         SaveError::UnknownForm(_) => Notice::error(t.unknown_form),
         SaveError::Conflict(_) => Notice::warning(t.conflict),
     }
@@ -90,6 +116,7 @@ pub fn preview_page(
     m: &Manager,
     p: &Preview,
     intent: &Intent,
+    carry: Carry,
     mut notices: Vec<Notice>,
 ) -> Result<HttpResponse, PageError> {
     let lang = m.lang();
@@ -103,11 +130,11 @@ pub fn preview_page(
     if !p.not_members.is_empty() {
         notices.push(Notice::info(messages::not_members(lang, &p.not_members)));
     }
+    let replace = intent.change.kind() == ChangeKind::Replace;
     // The hidden fields restate the change exactly as previewed, so the save plans the same change.
-    let ids = match intent.change.kind() {
-        ChangeKind::Add => p.plan.added.clone(),
-        ChangeKind::Remove => p.plan.removed.clone(),
-        ChangeKind::Replace => p.plan.membership.ids().to_vec(),
+    let (save_add, save_remove) = match replace {
+        true => (join_ids(p.plan.membership.ids()), String::new()),
+        false => (join_ids(&p.plan.added), join_ids(&p.plan.removed)),
     };
     let page = PreviewPage {
         t,
@@ -124,11 +151,12 @@ pub fn preview_page(
         form_before: form_name(t, &p.forms, p.form_before),
         form_after: form_name(t, &p.forms, p.form_after),
         form_changes: p.form_before != p.form_after,
-        replace: intent.change.kind() == ChangeKind::Replace,
-        intent: intent.change.kind().code(),
-        ids: join_ids(&ids),
-        form: form_field(intent.form),
+        replace,
+        save_add,
+        save_remove,
+        form: form_value(intent.form),
         base: p.fingerprint.clone(),
+        carry,
     };
     super::page(m, &page)
 }
@@ -142,36 +170,34 @@ pub async fn save(
 ) -> Result<HttpResponse, PageError> {
     let (m, fields) = session(&state, &req, &body, true).await?;
     let id = path.parse::<ListId>()?;
-    let (ids, bad) = change_form::ids_field(&fields);
-    if !bad.is_empty() {
-        return Err(PageError::new(StatusCode::BAD_REQUEST, Problem::BadIds(bad)));
+    let form = change_form::parse(&fields);
+    if !form.bad.is_empty() {
+        return Err(PageError::new(StatusCode::BAD_REQUEST, Problem::BadIds(form.bad)));
     }
-    let intent = Intent {
-        change: Change::new(change_form::change_kind(&fields), ids),
-        form: parse_form_field(fields.get("form")),
-    };
+    let intent = Intent { change: form.change(), form: form.form };
     let entity = change_form::entity_type(&fields);
     let caller = m.caller(&state);
     let result = {
         let _one_at_a_time = state.save_locks.lock(&(m.portal.member_id.clone(), id)).await;
-        let hint = state.list_sizes.get(&m.portal.member_id, id);
-        editor::save(&caller, id, entity, &intent, fields.get("base").unwrap_or_default(), hint).await
+        editor::save(&caller, id, entity, &intent, fields.get("base").unwrap_or_default(), None).await
     };
     record(&state, &m, &editor::save_entry(&author(&m), id, &result, caller.requests_sent())).await;
+    state.reads.forget_list(&m.session.id, id);
     match result {
         Ok(done) => saved(&state, &m, id, done).await,
         Err(SaveError::Conflict(fresh)) => {
             state.metrics.save("conflict");
             let notices = vec![Notice::warning(texts(m.lang()).conflict)];
             match fresh.plan.changes_members() || fresh.form_after != fresh.form_before {
-                true => preview_page(&m, &fresh, &intent, notices),
-                false => editor_page(&state, &m, id, EditorInput::with_notices(notices)).await,
+                true => preview_page(&m, &fresh, &intent, Carry::of(&form), notices),
+                false => editor_page(&state, &m, id, entity, View::notices(notices)).await,
             }
         }
         Err(e) => {
             state.metrics.save("refused");
             state.metrics.error(&e.kind());
-            editor_page(&state, &m, id, EditorInput::with_notices(vec![save_error_notice(m.lang(), &e)])).await
+            let notice = save_error_notice(m.lang(), entity, &e);
+            editor_page(&state, &m, id, entity, View { notices: vec![notice], ..View::of(form, Go::View) }).await
         }
     }
 }
@@ -179,15 +205,22 @@ pub async fn save(
 /// The list after a save, saying what Bitrix24 kept.
 async fn saved(state: &AppState, m: &Manager, id: ListId, done: SaveOutcome) -> Result<HttpResponse, PageError> {
     let lang = m.lang();
-    state.list_sizes.set(&m.portal.member_id, id, done.members.len() as u64);
+    let t = texts(lang);
     state.metrics.save("saved");
     tracing::info!(member_id = %m.portal.member_id, list = id.get(), added = done.added.len(), removed = done.removed.len(), dropped = done.dropped.len(), requests = done.requests, "a call list was saved");
-    let summary = messages::saved_summary(lang, done.added.len(), done.removed.len(), done.members.len());
-    let mut notices = vec![Notice::success(format!("{} {summary}", texts(lang).saved))];
+    let form = (done.form_before != done.form_after).then(|| {
+        (quoted(&form_name(t, &done.forms, done.form_before)), quoted(&form_name(t, &done.forms, done.form_after)))
+    });
+    let summary = words::saved(lang, done.added.len(), done.removed.len(), done.members.len(), form);
+    let mut notices = vec![Notice::success(summary)];
     if !done.dropped.is_empty() {
         notices.push(Notice::warning(messages::dropped(lang, &done.dropped)));
     }
-    let input =
-        EditorInput { view: Some(done.view()), known: done.first_page.clone(), notices, ..EditorInput::default() };
-    editor_page(state, m, id, input).await
+    let entity = done.list.entity_type;
+    let view = View { notices, saved: Some((done.screen(), done.tally())), ..View::of(Default::default(), Go::View) };
+    editor_page(state, m, id, entity, view).await
+}
+
+fn quoted(name: &str) -> String {
+    format!("«{name}»")
 }
