@@ -312,7 +312,8 @@ async fn statuslist_answers_the_default_statuses() {
     assert!(rows.iter().all(|s| s["ID"].is_u64()));
 }
 
-/// issue 3 "serves lists of 10,000 members": a 10,000-member list reads page by page and updates in one call.
+/// reference 1.1 ("no size limit on ENTITIES"), 1.4: a 10,000-member list reads page by page and updates in
+/// one call.
 #[tokio::test]
 async fn a_ten_thousand_member_list_reads_and_updates() {
     let mut cfg = small_config();

@@ -1,11 +1,12 @@
-//! `b24-calllist sandbox` (issue 3 "Build"): the command starts, prints its facts as one JSON line, and serves.
+//! `b24-calllist sandbox` (docs/sandbox.md "Run it"): the command starts, prints its facts as one JSON line,
+//! and serves.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-/// issue 3: `--json` prints one JSON object on the first line (addresses, credentials, a token pair per
+/// `--json` prints one JSON object on the first line (addresses, credentials, a token pair per
 /// user) and the portal serves a 10,000-member list at once. It needs none of the app's settings.
 #[tokio::test]
 async fn the_command_prints_its_facts_and_serves_a_big_list() {
