@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Sandbox;
+use super::Shared;
 use super::config::{FaultKind, FaultsConfig, LimitsConfig};
 use super::model::{Contact, EntityKind, Permissions};
-use super::server::Shared;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

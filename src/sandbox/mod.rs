@@ -7,6 +7,7 @@
 //! server) and keeps the whole portal in memory.
 
 mod batch;
+mod call;
 pub mod cli;
 pub mod config;
 mod control;
@@ -21,6 +22,7 @@ pub mod params;
 mod rest;
 mod seed;
 mod server;
+mod state;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::TcpListener;
@@ -34,7 +36,7 @@ pub use config::{
 };
 pub use lifecycle::LaunchForm;
 pub use model::{
-    AppState, CallList, CallRecord, Company, Contact, Delivery, EntityKind, ListItem, OAuthStats, Permissions,
+    CallList, CallRecord, Company, Contact, Delivery, EntityKind, InstalledApp, ListItem, OAuthStats, Permissions,
     TokenResponse, User, Webform,
 };
 
@@ -84,7 +86,10 @@ impl Inner {
     }
 }
 
-use model::State;
+use state::State;
+
+/// The portal's shared state as its HTTP handlers get it.
+pub(crate) type Shared = actix_web::web::Data<Arc<Inner>>;
 
 /// A running sandbox. [`Sandbox::stop`] stops it and waits; dropping it asks the servers to stop.
 pub struct Sandbox {
@@ -187,7 +192,7 @@ impl Sandbox {
             access: HashMap::new(),
             refresh: HashMap::new(),
             codes: HashMap::new(),
-            app: AppState {
+            app: InstalledApp {
                 present: true,
                 installed: config.app_installed,
                 install_finish_messages: 0,
@@ -511,7 +516,7 @@ impl Sandbox {
     }
 
     /// The app's state on the portal (installed, bindings, `application_token`).
-    pub fn app_state(&self) -> AppState {
+    pub fn app_state(&self) -> InstalledApp {
         self.lock().app.clone()
     }
 

@@ -1,7 +1,8 @@
-//! The portal's data: users and their permissions, contacts, companies, web forms, call lists, the app's
-//! install state, tokens, and the log of calls received. All of it lives in one [`State`] behind a mutex.
+//! The portal's records: users and their permissions, contacts, companies, web forms, call lists, the app's
+//! install state, tokens, and the calls received. Plain data; the portal that holds them all is
+//! the `State` of the `state` module.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::BTreeSet;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -242,9 +243,9 @@ pub struct TokenResponse {
     pub user_id: Option<u64>,
 }
 
-/// The app as this portal knows it.
+/// The app as this portal knows it: whether it is installed, its bindings and options.
 #[derive(Clone, Debug, Serialize)]
-pub struct AppState {
+pub struct InstalledApp {
     /// The app is on the portal (its tokens work). False after an uninstall.
     pub present: bool,
     /// `app.info` `INSTALLED`: the install finished (`setInstallFinish`, or the `ONAPPINSTALL` flow).
@@ -303,36 +304,6 @@ pub struct OAuthStats {
     pub rejected_grants: u64,
 }
 
-/// The whole portal.
-pub struct State {
-    pub users: BTreeMap<u64, User>,
-    pub contacts: BTreeMap<u64, Contact>,
-    pub companies: BTreeMap<u64, Company>,
-    pub webforms: BTreeMap<u64, Webform>,
-    pub lists: BTreeMap<u64, CallList>,
-    pub statuses: Vec<CallStatus>,
-    pub next_contact_id: u64,
-    pub next_company_id: u64,
-    pub next_list_id: u64,
-    pub access: HashMap<String, AccessToken>,
-    pub refresh: HashMap<String, RefreshToken>,
-    pub codes: HashMap<String, AuthCode>,
-    pub app: AppState,
-    pub calls: VecDeque<CallRecord>,
-    pub next_call_seq: u64,
-    pub oauth_stats: OAuthStats,
-    /// Seconds added to the wall clock (tests move time forward instead of sleeping).
-    pub clock_offset: f64,
-    /// When set, the portal answers REST calls with 302 to this base (the portal was renamed).
-    pub moved_to: Option<url::Url>,
-    /// The user the portal page shows by default.
-    pub current_user: u64,
-    /// Limits and faults, switchable while running.
-    pub rt: super::limits::Runtime,
-    /// Every `POST` the portal sent to the app (install form, events), newest last.
-    pub deliveries: Vec<Delivery>,
-}
-
 /// Something the portal posted to the app, as sent.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Delivery {
@@ -340,68 +311,6 @@ pub struct Delivery {
     pub url: String,
     pub fields: Vec<(String, String)>,
     pub status: Option<u16>,
-}
-
-impl State {
-    pub fn now(&self) -> f64 {
-        unix_now() + self.clock_offset
-    }
-
-    pub fn user(&self, id: u64) -> Option<&User> {
-        self.users.get(&id)
-    }
-
-    pub fn entity_exists(&self, kind: EntityKind, id: u64) -> bool {
-        match kind {
-            EntityKind::Contact => self.contacts.contains_key(&id),
-            EntityKind::Company => self.companies.contains_key(&id),
-        }
-    }
-
-    /// A new pair for a user, as an iframe open or a grant gives.
-    pub fn issue_pair(
-        &mut self,
-        user_id: u64,
-        scope: Vec<String>,
-        access_ttl: u64,
-        refresh_ttl: u64,
-    ) -> (String, String) {
-        let now = self.now();
-        let access = random_token();
-        let refresh = random_token();
-        self.access.insert(
-            access.clone(),
-            AccessToken {
-                user_id,
-                scope: scope.clone(),
-                expires_at: now + access_ttl as f64,
-                refresh_token: refresh.clone(),
-            },
-        );
-        self.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                user_id,
-                scope,
-                expires_at: now + refresh_ttl as f64,
-                access_token: access.clone(),
-                used: false,
-            },
-        );
-        (access, refresh)
-    }
-
-    pub fn record_call(&mut self, mut rec: CallRecord, capacity: usize) -> u64 {
-        self.next_call_seq += 1;
-        rec.seq = self.next_call_seq;
-        if capacity > 0 {
-            while self.calls.len() >= capacity {
-                self.calls.pop_front();
-            }
-            self.calls.push_back(rec);
-        }
-        self.next_call_seq
-    }
 }
 
 pub fn unix_now() -> f64 {

@@ -6,89 +6,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::call::{Caller, Cx, Host, MethodResult, RestError, method_name, time_block};
 use super::config::{FaultKind, PhpErrorMode};
 use super::limits::Operating;
-use super::model::{CallRecord, State};
+use super::model::CallRecord;
 use super::params::{PArr, PValue, parse_body, parse_query};
+use super::state::State;
 use super::{Info, batch, crm, misc};
-
-/// A method's answer before it is wrapped: `result`, and `total`/`next` for list methods.
-#[derive(Debug)]
-pub struct Success {
-    pub result: Value,
-    pub total: Option<i64>,
-    pub next: Option<i64>,
-}
-
-impl Success {
-    pub fn of(result: Value) -> Self {
-        Success { result, total: None, next: None }
-    }
-}
-
-/// An error envelope and its HTTP status; `php` marks the generic failure of an uncaught PHP error.
-#[derive(Debug, Clone)]
-pub struct RestError {
-    pub status: u16,
-    pub code: String,
-    pub description: String,
-    /// Additional keys of the error envelope (e.g. `argument`); boxed, as most errors have none.
-    pub extra: Box<Map<String, Value>>,
-    pub php: bool,
-}
-
-impl RestError {
-    pub fn new(status: u16, code: &str, description: impl Into<String>) -> Self {
-        RestError { status, code: code.into(), description: description.into(), extra: Box::default(), php: false }
-    }
-
-    /// A PHP `Error` the REST server does not catch (reference 1.1 pitfalls).
-    pub fn php() -> Self {
-        RestError { php: true, ..RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error") }
-    }
-
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.into(), value);
-        self
-    }
-
-    pub fn body(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("error".into(), Value::String(self.code.clone()));
-        m.insert("error_description".into(), Value::String(self.description.clone()));
-        for (k, v) in self.extra.iter() {
-            m.insert(k.clone(), v.clone());
-        }
-        Value::Object(m)
-    }
-}
-
-pub type MethodResult = Result<Success, RestError>;
-
-/// Who is calling: the token's user and scopes.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: u64,
-    pub scope: Vec<String>,
-    pub token: String,
-}
-
-/// What a method handler gets.
-pub struct Cx<'a> {
-    pub st: &'a mut State,
-    pub info: &'a Info,
-    pub caller: &'a Caller,
-    /// `portal` or `oauth`.
-    pub host: Host,
-    /// The `seq` of the outer call when running inside `batch`.
-    pub batch_seq: Option<u64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    Portal,
-    OAuth,
-}
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -172,12 +96,6 @@ fn known_method(method: &str, host: Host) -> bool {
     }
 }
 
-/// Normalises `/rest/<method>[.json]`: lower-cased, extension removed.
-pub fn method_name(raw: &str) -> String {
-    let m = raw.trim_matches('/').to_ascii_lowercase();
-    m.strip_suffix(".json").or_else(|| m.strip_suffix(".xml")).unwrap_or(&m).to_owned()
-}
-
 /// Removes the auth parameters and returns the token: `Authorization: Bearer` first, then `auth` (or
 /// `auth[access_token]`), then `access_token` when it is not an array.
 pub fn take_token(params: &mut PArr, authorization: Option<&str>) -> Option<String> {
@@ -236,23 +154,6 @@ fn fault_error(kind: FaultKind) -> RestError {
         FaultKind::ExpiredToken => RestError::new(401, "expired_token", "The access token provided has expired"),
         FaultKind::Drop => RestError::new(0, "CONNECTION_DROPPED", "The connection was closed"),
     }
-}
-
-/// The `time` block of a success envelope (reference 5.2).
-pub fn time_block(start: f64, finish: f64, processing: f64, operating: Option<Operating>) -> Value {
-    let mut t = json!({
-        "start": start,
-        "finish": finish,
-        "duration": finish - start,
-        "processing": processing,
-        "date_start": super::model::format_iso(start),
-        "date_finish": super::model::format_iso(finish),
-    });
-    if let (Some(op), Value::Object(m)) = (operating, &mut t) {
-        m.insert("operating_reset_at".into(), json!(op.reset_at));
-        m.insert("operating".into(), json!(op.used));
-    }
-    t
 }
 
 /// A REST request read from its raw pieces: method, parameters and token. Reading needs nothing from the
@@ -370,7 +271,10 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
 
     // The outer call is logged before it runs, so a batch's commands can point at it.
     let seq = record(st, Some(&caller), 200, None);
-    let (outcome, operating) = run_method(st, info, host, &caller, &method, params, Some(seq), wall);
+    let (outcome, operating) = {
+        let mut cx = Cx { st, info, caller: &caller, host, batch_seq: Some(seq), run: run_method };
+        run_method(&mut cx, &method, params)
+    };
     let finish = st.now();
     let processing = wall.elapsed().as_secs_f64();
     match outcome {
@@ -397,44 +301,31 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
 }
 
 /// Looks the method up, checks its scope and budget, runs it and charges the budget. Used for top-level calls
-/// and for each command of a `batch`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_method(
-    st: &mut State,
-    info: &Info,
-    host: Host,
-    caller: &Caller,
-    method: &str,
-    params: PArr,
-    seq: Option<u64>,
-    wall: Instant,
-) -> (MethodResult, Operating) {
-    let now = st.now();
-    let idle = st.rt.operating(method, now);
-    if !known_method(method, host) {
+/// and, through [`Cx::run`], for each command of a `batch`.
+pub fn run_method(cx: &mut Cx<'_>, method: &str, params: PArr) -> (MethodResult, Operating) {
+    let now = cx.st.now();
+    let idle = cx.st.rt.operating(method, now);
+    if !known_method(method, cx.host) {
         return (Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")), idle);
     }
     if let Some(needed) = method_scope(method)
-        && !needed.iter().any(|s| caller.scope.iter().any(|c| c == s))
+        && !needed.iter().any(|s| cx.caller.scope.iter().any(|c| c == s))
     {
-        return (Err(scope_error(info)), idle);
+        return (Err(scope_error(cx.info)), idle);
     }
-    if let Some(op) = st.rt.operating_blocked(method, now) {
+    if let Some(op) = cx.st.rt.operating_blocked(method, now) {
         return (
             Err(RestError::new(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")),
             op,
         );
     }
     let started = Instant::now();
-    let result = {
-        let mut cx = Cx { st, info, caller, host, batch_seq: seq };
-        dispatch(&mut cx, method, params, wall)
-    };
-    let op = st.rt.charge(method, st.now(), started.elapsed().as_secs_f64());
+    let result = dispatch(cx, method, params);
+    let op = cx.st.rt.charge(method, cx.st.now(), started.elapsed().as_secs_f64());
     (result, op)
 }
 
-fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr, wall: Instant) -> MethodResult {
+fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
     match method {
         "crm.calllist.update" => crm::calllist_update(cx, &params),
         "crm.calllist.add" => crm::calllist_add(cx, &params),
@@ -444,7 +335,7 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr, wall: Instant) -> Metho
         "crm.calllist.statuslist" => crm::calllist_statuslist(cx),
         "crm.item.list" => crm::item_list(cx, &params),
         "crm.webform.list" => crm::webform_list(cx, &params),
-        "batch" => batch::batch(cx, &params, wall),
+        "batch" => batch::batch(cx, &params),
         "user.current" => misc::user_current(cx),
         "profile" => misc::profile(cx),
         "app.info" => misc::app_info(cx),

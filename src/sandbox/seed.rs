@@ -7,7 +7,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use super::config::SeedConfig;
-use super::model::{CallList, Company, Contact, EntityKind, ListItem, Permissions, State, User, Webform, format_iso};
+use super::model::{CallList, Company, Contact, EntityKind, ListItem, Permissions, User, Webform, format_iso};
+use super::state::State;
 
 const RU_MALE: [&str; 16] = [
     "Александр",

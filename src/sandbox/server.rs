@@ -9,11 +9,10 @@ use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 
+use super::call::Host;
 use super::params::{parse_body, parse_query};
-use super::rest::{self, Host, RawRequest, Reply};
-use super::{Inner, SandboxError, control, oauth, page};
-
-pub(crate) type Shared = web::Data<Arc<Inner>>;
+use super::rest::{self, RawRequest, Reply};
+use super::{Inner, SandboxError, Shared, control, oauth, page};
 
 /// Starts both servers on the given listeners; they run on the current Tokio runtime.
 pub(crate) fn spawn(
