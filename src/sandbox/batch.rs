@@ -1,5 +1,6 @@
 //! `batch` (reference 5.6): up to 50 commands run in order under the outer token, `$result[key][field]`
 //! references to earlier answers, `halt`, and PHP's habit of writing sequentially keyed maps as JSON lists.
+//! `result_time` holds the commands that succeeded, like `result`.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -166,10 +167,11 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
             },
             cx.info.config.call_log_capacity,
         );
-        let elapsed = wall.elapsed().as_secs_f64();
-        times.push((key.clone(), time_block(start, finish.max(start), elapsed, None)));
         match outcome {
             Ok(Success { result: r, total, next }) => {
+                // Only a command that succeeded has a time, as only it has a result.
+                let elapsed = wall.elapsed().as_secs_f64();
+                times.push((key.clone(), time_block(start, finish.max(start), elapsed, None)));
                 if let Some(t) = total {
                     totals.push((key.clone(), json!(t)));
                 }
