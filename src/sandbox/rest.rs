@@ -10,7 +10,7 @@ use super::call::{Caller, Cx, Host, MethodResult, RestError, method_name, time_b
 use super::config::{FaultKind, PhpErrorMode};
 use super::limits::Operating;
 use super::model::CallRecord;
-use super::params::{PArr, PValue, parse_body, parse_query};
+use super::params::{PArr, PValue, parse_query};
 use super::state::State;
 use super::{Info, batch, crm, misc};
 
@@ -50,13 +50,14 @@ impl Reply {
     }
 }
 
-/// The raw pieces of an HTTP REST request.
+/// The pieces of an HTTP REST request, its body already read into parameters (reading a multipart body
+/// is asynchronous, so the server does it).
 pub struct RawRequest<'a> {
     /// The path after `/rest/`.
     pub method: &'a str,
     pub query: &'a str,
-    pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
+    /// The parameters of the body (form, multipart form or JSON).
+    pub body: PArr,
     pub authorization: Option<&'a str>,
 }
 
@@ -168,9 +169,9 @@ pub struct Parsed<'a> {
     logged_params: Value,
 }
 
-pub fn parse<'a>(raw: &RawRequest<'a>) -> Parsed<'a> {
+pub fn parse(raw: RawRequest<'_>) -> Parsed<'_> {
     let mut params = parse_query(raw.query);
-    params.merge_over(parse_body(raw.content_type, raw.body));
+    params.merge_over(raw.body);
     let token = take_token(&mut params, raw.authorization);
     let logged_params = PValue::Arr(params.clone()).to_json();
     Parsed { raw_method: raw.method, query: raw.query, method: method_name(raw.method), params, token, logged_params }
@@ -193,11 +194,27 @@ impl Answer {
     }
 }
 
+/// The answer to a REST request with what its headers tell (reference 5.1): whether it was made with a token
+/// of the app, and how long the method ran.
+#[derive(Debug)]
+pub struct Answered {
+    pub answer: Answer,
+    /// The call came with a live access token of the app (the portal then names the app in
+    /// `X-Bitrix-Rest-Application`).
+    pub by_app: bool,
+    /// Seconds the method itself ran (none for a call refused before it ran).
+    pub method_secs: f64,
+}
+
 /// One whole REST request, from its parsed pieces to the answer. The caller holds the lock throughout: the
 /// portal is one consistent state, and no handler waits on anything. `wall` is when parsing began.
-pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: Instant) -> Answer {
+pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: Instant) -> Answered {
     let start = st.now();
     let Parsed { raw_method, query, method, params, token, logged_params } = req;
+    // Every sandbox token is an application token; the app is named when the token is one the portal
+    // would accept, as the portal learns the app from the token it checked.
+    let by_app = token.as_deref().and_then(|t| st.access.get(t)).is_some_and(|t| t.expires_at > start);
+    let refused = |answer: Answer, by_app: bool| Answered { answer, by_app, method_secs: 0.0 };
 
     if host == Host::Portal
         && let Some(to) = &st.moved_to
@@ -206,13 +223,9 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         if !query.is_empty() {
             target = format!("{target}?{query}");
         }
-        return Answer::Reply(Reply {
-            status: 302,
-            content_type: "text/html",
-            body: Vec::new(),
-            location: Some(target),
-            drop: false,
-        });
+        let moved =
+            Reply { status: 302, content_type: "text/html", body: Vec::new(), location: Some(target), drop: false };
+        return refused(Answer::Reply(moved), by_app);
     }
 
     // Each way through logs the call once, so the logged parameters are moved, not copied.
@@ -243,21 +256,18 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         if !st.rt.bucket_admit(now) {
             let e = fault_error(FaultKind::QueryLimit);
             record(st, None, e.status, Some(&e.code));
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
         if let Some(kind) = st.rt.pick_fault(&method) {
             let e = fault_error(kind);
             record(st, None, e.status, Some(&e.code));
             if kind == FaultKind::Drop {
-                return Answer::Reply(Reply {
-                    status: 200,
-                    content_type: "",
-                    body: Vec::new(),
-                    location: None,
-                    drop: true,
-                });
+                let dropped = Reply { status: 200, content_type: "", body: Vec::new(), location: None, drop: true };
+                return refused(Answer::Reply(dropped), by_app);
             }
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            // An expired token is one the portal did not accept: it names no app.
+            let by_app = by_app && kind != FaultKind::ExpiredToken;
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
     }
 
@@ -265,19 +275,21 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         Ok(c) => c,
         Err(e) => {
             record(st, None, e.status, Some(&e.code));
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), false);
         }
     };
 
     // The outer call is logged before it runs, so a batch's commands can point at it.
     let seq = record(st, Some(&caller), 200, None);
+    let ran = Instant::now();
     let (outcome, operating) = {
         let mut cx = Cx { st, info, caller: &caller, host, batch_seq: Some(seq), run: run_method };
         run_method(&mut cx, &method, params)
     };
+    let method_secs = ran.elapsed().as_secs_f64();
     let finish = st.now();
     let processing = wall.elapsed().as_secs_f64();
-    match outcome {
+    let answer = match outcome {
         Ok(s) => {
             let mut env = Map::new();
             env.insert("result".into(), s.result);
@@ -297,7 +309,8 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
             }
             Answer::Reply(Reply::error(&e, info.config.quirks.php_error))
         }
-    }
+    };
+    Answered { answer, by_app: true, method_secs }
 }
 
 /// Looks the method up, checks its scope and budget, runs it and charges the budget. Used for top-level calls
