@@ -47,7 +47,10 @@ pub struct SandboxConfig {
     pub call_log_capacity: usize,
     /// actix workers per listener.
     pub workers: usize,
-    /// The portal's UI language by default (`ru` or `en`).
+    /// The portal's language (`ru` or `en`): `app.info`'s `LANGUAGE_ID` and license prefix, the names of the
+    /// call statuses (`crm.calllist.statuslist`), and the portal page's language by default. Also read as
+    /// `language`.
+    #[serde(alias = "language")]
     pub lang: String,
 }
 

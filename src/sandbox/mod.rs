@@ -185,7 +185,7 @@ impl Sandbox {
             companies: Default::default(),
             webforms: Default::default(),
             lists: Default::default(),
-            statuses: model::default_statuses(),
+            statuses: model::default_statuses(&config.lang),
             next_contact_id: 1,
             next_company_id: 1,
             next_list_id: 1,

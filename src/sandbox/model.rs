@@ -183,22 +183,26 @@ pub struct CallStatus {
     pub sort: i64,
 }
 
-pub fn default_statuses() -> Vec<CallStatus> {
-    [
-        ("IN_WORK", "In Progress"),
-        ("SUCCESS", "Successful"),
-        ("WRONG_NUMBER", "Wrong Number"),
-        ("STOP_CALLING", "Do Not Call Again"),
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, (s, n))| CallStatus {
-        id: i as u64 + 1,
-        status_id: (*s).into(),
-        name: (*n).into(),
-        sort: (i as i64 + 1) * 10,
-    })
-    .collect()
+/// The `CALL_LIST` directory as a new portal has it (reference 1.6). Bitrix24 writes the names once, in the
+/// portal's language, when the portal is made, so a Russian portal answers Russian names whoever asks. The
+/// names are those of the official `crm.calllist.statuslist` page, English and Russian editions.
+pub fn default_statuses(lang: &str) -> Vec<CallStatus> {
+    let names: [(&str, &str, &str); 4] = [
+        ("IN_WORK", "In Progress", "В работе"),
+        ("SUCCESS", "Successful", "Успешно"),
+        ("WRONG_NUMBER", "Wrong Number", "Неверный номер"),
+        ("STOP_CALLING", "Do Not Call Again", "Больше не звонить"),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (status_id, en, ru))| CallStatus {
+            id: i as u64 + 1,
+            status_id: status_id.to_string(),
+            name: if lang == "ru" { ru } else { en }.to_string(),
+            sort: (i as i64 + 1) * 10,
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]

@@ -20,6 +20,8 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
             "--big-list",
             "--limits",
             "off",
+            "--language",
+            "en",
             "--json",
         ])
         .env_remove("B24_CLIENT_ID")
@@ -50,7 +52,10 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
         .json()
         .await
         .unwrap();
+    let statuses: serde_json::Value =
+        http.get(format!("{rest}crm.calllist.statuslist?auth={token}")).send().await.unwrap().json().await.unwrap();
     child.kill().ok();
     child.wait().ok();
     assert_eq!(r["result"].as_array().map(Vec::len), Some(50), "{r}");
+    assert_eq!(statuses["result"][0]["NAME"], json!("In Progress"), "--language en names the statuses in English");
 }
