@@ -222,6 +222,7 @@ pub fn startup_facts(sb: &Sandbox) -> Result<serde_json::Value, SandboxError> {
             "id": u.id,
             "name": format!("{} {}", u.name, u.last_name),
             "admin": u.permissions.admin,
+            "reads": u.permissions.summary(),
             "permissions": u.permissions,
             "access_token": t.access_token,
             "refresh_token": t.refresh_token,

@@ -365,10 +365,7 @@ impl Sandbox {
         let (Some(l), Some(u)) = (st.lists.get(&list_id), st.users.get(&user_id)) else { return vec![] };
         l.ranked()
             .into_iter()
-            .filter(|i| {
-                st.entity_exists(l.entity_type, i.element_id)
-                    && u.permissions.can_read_item(l.entity_type, i.element_id)
-            })
+            .filter(|i| st.can_read(u.id, &u.permissions, l.entity_type, i.element_id))
             .map(|i| i.element_id)
             .collect()
     }
@@ -413,10 +410,19 @@ impl Sandbox {
     }
 
     pub fn add_company(&self, title: &str) -> u64 {
+        self.add_company_with(Company { title: title.into(), ..Company::default() })
+    }
+
+    /// Adds a company (its `id` is ignored; no responsible user means the administrator); returns the new ID.
+    pub fn add_company_with(&self, mut c: Company) -> u64 {
         let mut st = self.lock();
         let id = st.next_company_id;
         st.next_company_id += 1;
-        st.companies.insert(id, Company { id, title: title.into(), assigned_by_id: 1, ..Company::default() });
+        c.id = id;
+        if c.assigned_by_id == 0 {
+            c.assigned_by_id = 1;
+        }
+        st.companies.insert(id, c);
         id
     }
 

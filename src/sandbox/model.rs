@@ -52,7 +52,8 @@ pub struct User {
 }
 
 /// CRM read rights. An administrator reads everything; others need the type-level flag, and even then
-/// items in a deny set stay hidden.
+/// items in a deny set stay hidden. At Bitrix24's "own" level (`own_contacts_only`, `own_companies_only`) a
+/// user reads only the items they are responsible for (`ASSIGNED_BY_ID` is their ID).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Permissions {
@@ -61,6 +62,10 @@ pub struct Permissions {
     pub read_companies: bool,
     pub deny_contacts: BTreeSet<u64>,
     pub deny_companies: BTreeSet<u64>,
+    /// Contacts are read at the "own" level: only those the user is responsible for.
+    pub own_contacts_only: bool,
+    /// Companies are read at the "own" level.
+    pub own_companies_only: bool,
 }
 
 impl Permissions {
@@ -70,6 +75,41 @@ impl Permissions {
 
     pub fn manager(read_contacts: bool, read_companies: bool) -> Self {
         Permissions { read_contacts, read_companies, ..Permissions::default() }
+    }
+
+    /// A manager who reads only the contacts and companies they are responsible for.
+    pub fn own_items() -> Self {
+        Permissions { own_contacts_only: true, own_companies_only: true, ..Permissions::manager(true, true) }
+    }
+
+    /// Whether items of a type are read at the "own" level.
+    pub fn own_only(&self, kind: EntityKind) -> bool {
+        !self.admin
+            && match kind {
+                EntityKind::Contact => self.own_contacts_only,
+                EntityKind::Company => self.own_companies_only,
+            }
+    }
+
+    /// Whether user `user_id` with these rights reads an item whose responsible user is `assigned_by_id`.
+    pub fn can_read(&self, user_id: u64, kind: EntityKind, id: u64, assigned_by_id: u64) -> bool {
+        self.can_read_item(kind, id) && (!self.own_only(kind) || assigned_by_id == user_id)
+    }
+
+    /// What the user may read, in a few words (the portal page's user switch, `sandbox --json`).
+    pub fn summary(&self) -> &'static str {
+        if self.admin {
+            return "admin";
+        }
+        match (self.read_contacts, self.read_companies, self.own_contacts_only || self.own_companies_only) {
+            (true, true, true) => "own contacts+companies",
+            (true, true, false) => "contacts+companies",
+            (true, false, true) => "own contacts",
+            (true, false, false) => "contacts",
+            (false, true, true) => "own companies",
+            (false, true, false) => "companies",
+            (false, false, _) => "no CRM",
+        }
     }
 
     pub fn can_read_type(&self, kind: EntityKind) -> bool {
@@ -105,6 +145,8 @@ pub struct Contact {
     pub emails: Vec<String>,
     pub assigned_by_id: u64,
     pub created_time: String,
+    /// `SOURCE_ID` of the `SOURCE` directory (`CALL`, `WEB`, …); empty when none.
+    pub source_id: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

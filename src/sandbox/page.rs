@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::Shared;
 use super::lifecycle::{self, LaunchForm};
-use super::model::User;
 use super::params::{PValue, parse_query};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -134,19 +133,6 @@ fn php_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#039;")
 }
 
-/// What the user switch says a user may read.
-fn role(u: &User) -> &'static str {
-    if u.permissions.admin {
-        return "admin";
-    }
-    match (u.permissions.read_contacts, u.permissions.read_companies) {
-        (true, true) => "contacts+companies",
-        (true, false) => "contacts",
-        (false, true) => "companies",
-        (false, false) => "no CRM",
-    }
-}
-
 async fn portal_page(req: HttpRequest, shared: Shared) -> HttpResponse {
     let inner = shared.get_ref();
     let q = parse_query(req.query_string());
@@ -223,7 +209,7 @@ async fn portal_page(req: HttpRequest, shared: Shared) -> HttpResponse {
                 id: u.id,
                 name: u.name.clone(),
                 last_name: u.last_name.clone(),
-                role: role(u),
+                role: u.permissions.summary(),
                 selected: u.id == user.id,
             })
             .collect(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use super::limits::Runtime;
 use super::model::{
     AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, EntityKind, InstalledApp,
-    OAuthStats, RefreshToken, User, Webform, random_token, unix_now,
+    OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
 };
 
 /// The whole portal.
@@ -54,6 +54,20 @@ impl State {
             EntityKind::Contact => self.contacts.contains_key(&id),
             EntityKind::Company => self.companies.contains_key(&id),
         }
+    }
+
+    /// The user responsible for a contact or company (`ASSIGNED_BY_ID`), if it exists.
+    pub fn assigned_by(&self, kind: EntityKind, id: u64) -> Option<u64> {
+        match kind {
+            EntityKind::Contact => self.contacts.get(&id).map(|c| c.assigned_by_id),
+            EntityKind::Company => self.companies.get(&id).map(|c| c.assigned_by_id),
+        }
+    }
+
+    /// Whether a user with `perm` reads an item: it exists, and their rights (type, deny set, "own" level)
+    /// allow it.
+    pub fn can_read(&self, user_id: u64, perm: &Permissions, kind: EntityKind, id: u64) -> bool {
+        self.assigned_by(kind, id).is_some_and(|by| perm.can_read(user_id, kind, id, by))
     }
 
     /// A new pair for a user, as an iframe open or a grant gives.

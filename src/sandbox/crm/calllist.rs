@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, Syntax};
-use super::{PAGE, bad, perms, start_param};
+use super::{PAGE, Reader, bad, start_param};
 use crate::sandbox::call::{Cx, MethodResult, RestError, Success};
 use crate::sandbox::model::{CallList, EntityKind, ListItem, format_db_time};
 use crate::sandbox::params::{PArr, PValue};
@@ -101,24 +101,19 @@ pub fn calllist_update(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     let Some(requested) = all_exist(cx, kind, ents) else {
         return Err(bad("ENTITIES_ERROR", "Incorrect entities id"));
     };
-    let perm = perms(cx);
-    if !perm.can_read_type(kind) {
+    let reader = Reader::of(cx);
+    if !reader.reads_type(kind) {
         return Err(RestError::new(403, "ACCESS_ERROR", "Access Denied"));
     }
     let list_err = || bad("LIST_ID_ERROR", "Incorrect list id or access denied");
     let list_id = p.get("LIST_ID").map(PValue::php_int).unwrap_or(0);
     let list = u64::try_from(list_id).ok().and_then(|id| cx.st.lists.get(&id)).ok_or_else(list_err)?;
-    if !perm.can_read_type(list.entity_type) {
+    if !reader.reads_type(list.entity_type) {
         return Err(list_err());
     }
     // Loaded order: STATUS_ID, then RANK; hidden items (unreadable, or their entity deleted) are not loaded.
-    let mut visible: Vec<&ListItem> = list
-        .items
-        .iter()
-        .filter(|i| {
-            cx.st.entity_exists(list.entity_type, i.element_id) && perm.can_read_item(list.entity_type, i.element_id)
-        })
-        .collect();
+    let mut visible: Vec<&ListItem> =
+        list.items.iter().filter(|i| reader.reads(cx.st, list.entity_type, i.element_id)).collect();
     if !list.items.is_empty() && visible.is_empty() {
         return Err(list_err());
     }
@@ -130,7 +125,7 @@ pub fn calllist_update(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     let current_set: HashSet<u64> = current.iter().copied().collect();
     let requested_set: HashSet<u64> = requested.iter().copied().collect();
     let to_add: Vec<u64> =
-        requested.iter().copied().filter(|id| !current_set.contains(id) && perm.can_read_item(kind, *id)).collect();
+        requested.iter().copied().filter(|id| !current_set.contains(id) && reader.reads(cx.st, kind, *id)).collect();
     let to_delete: HashSet<u64> = current.iter().copied().filter(|id| !requested_set.contains(id)).collect();
     let webform = webform_check(cx, &p)?;
 
@@ -177,8 +172,8 @@ pub fn calllist_add(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     let Some(requested) = all_exist(cx, kind, ents) else {
         return Err(bad("ENTITY_ERROR", "Incorrect entities id"));
     };
-    let perm = perms(cx);
-    let readable: Vec<u64> = requested.into_iter().filter(|id| perm.can_read_item(kind, *id)).collect();
+    let reader = Reader::of(cx);
+    let readable: Vec<u64> = requested.into_iter().filter(|id| reader.reads(cx.st, kind, *id)).collect();
     if readable.is_empty() {
         return Err(RestError::new(403, "ACCESS_ERROR", "You don't have access to these entities"));
     }
@@ -208,11 +203,11 @@ pub fn calllist_get(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     let Some(id) = p.get("ID") else {
         return Err(bad("ERROR_ARGUMENT", "ID is not found"));
     };
-    let perm = perms(cx);
+    let reader = Reader::of(cx);
     let list = u64::try_from(id.php_int())
         .ok()
         .and_then(|id| cx.st.lists.get(&id))
-        .filter(|l| perm.can_read_type(l.entity_type))
+        .filter(|l| reader.reads_type(l.entity_type))
         .ok_or_else(|| bad("LIST_ID_ERROR", "Incorrect list id"))?;
     Ok(Success::of(json!({
         "ID": list.id.to_string(),
@@ -241,7 +236,7 @@ pub fn calllist_items_get(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
         Some(PValue::Str(s)) if cx.st.statuses.iter().any(|st| &st.status_id == s) => Some(s.clone()),
         Some(_) => return Err(bad("STATUS_ERROR", "Incorrect status")),
     };
-    let perm = perms(cx);
+    let reader = Reader::of(cx);
     let offset = usize::try_from(start).unwrap_or(0);
     // Items are normally stored in rank order: then the page is a slice, found without a sort or a scan.
     let page = if list.is_ranked() {
@@ -251,9 +246,7 @@ pub fn calllist_items_get(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     };
     let rows: Vec<Value> = page
         .into_iter()
-        .filter(|i| {
-            cx.st.entity_exists(list.entity_type, i.element_id) && perm.can_read_item(list.entity_type, i.element_id)
-        })
+        .filter(|i| reader.reads(cx.st, list.entity_type, i.element_id))
         .map(|i| json!({"ID": i.element_id, "STATUS": i.status, "ENTITY_TYPE": list.entity_type.type_id()}))
         .collect();
     if rows.is_empty() {

@@ -28,6 +28,8 @@ struct Want {
     text: Option<String>,
     num: Option<f64>,
     lower: Option<String>,
+    /// The value read as a date and time (unix seconds), for date fields.
+    time: Option<i64>,
 }
 
 impl Want {
@@ -35,8 +37,30 @@ impl Want {
         let text = v.php_string();
         let num = text.as_deref().and_then(|t| t.trim().parse::<f64>().ok());
         let lower = text.as_deref().map(str::to_lowercase);
-        Want { raw: v.clone(), text, num, lower }
+        let time = text.as_deref().and_then(parse_datetime);
+        Want { raw: v.clone(), text, num, lower, time }
     }
+}
+
+/// A date and time as a filter value or a stored date may be written: ISO 8601 with an offset
+/// (`2025-03-01T10:00:00+03:00`), or without one, with a space or `T`, or a date alone (`2025-03-01`), or the
+/// Russian portal's `01.03.2025[ 10:00:00]`; the last forms are in the portal's time zone. Unix seconds.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone};
+    let t = text.trim();
+    if t.len() < 10 || !t.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.timestamp());
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .or_else(|| {
+            ["%Y-%m-%d", "%d.%m.%Y"].iter().find_map(|f| NaiveDate::parse_from_str(t, f).ok()?.and_hms_opt(0, 0, 0))
+        })?;
+    Local.from_local_datetime(&naive).earliest().map(|d| d.timestamp())
 }
 
 /// A row value as text (`null` is empty).
@@ -48,7 +72,8 @@ fn value_text(v: &Value) -> Cow<'_, str> {
     }
 }
 
-/// Compares a row value with a filter value: numerically when both look like numbers, else as text.
+/// Compares a row value with a filter value: numerically when both look like numbers, as moments when both
+/// read as dates, else as text.
 fn cmp_values(a: &Value, b: &Want) -> Option<Ordering> {
     if a.is_null() {
         return None;
@@ -57,7 +82,10 @@ fn cmp_values(a: &Value, b: &Want) -> Option<Ordering> {
     let b_lower = b.lower.as_deref()?;
     match (a_text.parse::<f64>(), b.num) {
         (Ok(x), Some(y)) => x.partial_cmp(&y),
-        _ => Some(a_text.to_lowercase().as_str().cmp(b_lower)),
+        _ => match (b.time, b.time.and_then(|_| parse_datetime(&a_text))) {
+            (Some(y), Some(x)) => Some(x.cmp(&y)),
+            _ => Some(a_text.to_lowercase().as_str().cmp(b_lower)),
+        },
     }
 }
 
@@ -160,9 +188,10 @@ pub struct Syntax<'a> {
     pub check: &'a dyn Fn(&str, &PValue) -> Result<(), RestError>,
 }
 
-/// A parsed filter: conditions joined by AND or OR, possibly nested.
+/// A parsed filter: conditions joined by AND or OR, possibly nested. A condition's matcher is boxed, as a
+/// prepared value is large and most filters have few conditions.
 pub enum Filter {
-    Cond { field: String, m: Matcher },
+    Cond { field: String, m: Box<Matcher> },
     Group { or: bool, parts: Vec<Filter> },
 }
 
@@ -187,7 +216,7 @@ impl Filter {
             }
             let (op, field) = split_op(k);
             (syntax.check)(field, v)?;
-            parts.push(Filter::Cond { field: field.to_owned(), m: Matcher::new(op, v) });
+            parts.push(Filter::Cond { field: field.to_owned(), m: Box::new(Matcher::new(op, v)) });
         }
         Ok(Filter::Group { or, parts })
     }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::filter::{Filter, IdSpan, Syntax};
-use super::{PAGE, bad, perms, start_param};
+use super::filter::{Filter, IdSpan, Syntax, parse_datetime};
+use super::{PAGE, Reader, bad, start_param};
 use crate::sandbox::call::{Cx, MethodResult, RestError, Success};
 use crate::sandbox::model::{Company, Contact, EntityKind, Permissions};
 use crate::sandbox::params::{PArr, PValue};
@@ -17,7 +17,7 @@ fn invalid(text: String) -> RestError {
     bad("INVALID_ARG_VALUE", &text)
 }
 
-const CONTACT_FIELDS: [&str; 13] = [
+const CONTACT_FIELDS: [&str; 14] = [
     "id",
     "name",
     "lastName",
@@ -27,6 +27,7 @@ const CONTACT_FIELDS: [&str; 13] = [
     "companyId",
     "companyIds",
     "assignedById",
+    "sourceId",
     "hasPhone",
     "hasEmail",
     "createdTime",
@@ -73,6 +74,7 @@ impl Entity<'_> {
                 "companyId" => json!(c.company_id),
                 "companyIds" => json!(c.company_id.into_iter().collect::<Vec<_>>()),
                 "assignedById" => json!(c.assigned_by_id),
+                "sourceId" => nz(&c.source_id),
                 "hasPhone" => yn(c.phones.is_empty()),
                 "hasEmail" => yn(c.emails.is_empty()),
                 "createdTime" => json!(c.created_time),
@@ -96,6 +98,13 @@ impl Entity<'_> {
             },
         };
         Some(v)
+    }
+
+    fn assigned_by_id(self) -> u64 {
+        match self {
+            Entity::Contact(c) => c.assigned_by_id,
+            Entity::Company(c) => c.assigned_by_id,
+        }
     }
 
     /// A field as a filter reads it: each phone or e-mail of the filter-only multifields, else the one value
@@ -134,11 +143,16 @@ fn check(fields: &[&str], field: &str, v: &PValue) -> Result<(), RestError> {
         PValue::Arr(a) => a.values().collect(),
         other => vec![other],
     };
-    if numeric
-        && values
-            .iter()
-            .any(|x| !matches!(x, PValue::Null) && x.php_string().is_none_or(|s| s.trim().parse::<f64>().is_err()))
-    {
+    let unreadable =
+        |x: &&PValue, read: fn(&str) -> bool| !matches!(x, PValue::Null) && x.php_string().is_none_or(|s| !read(&s));
+    let bad = if numeric {
+        values.iter().any(|x| unreadable(x, |s| s.trim().parse::<f64>().is_ok()))
+    } else if field == "createdTime" {
+        values.iter().any(|x| unreadable(x, |s| parse_datetime(s).is_some()))
+    } else {
+        false
+    };
+    if bad {
         return Err(invalid(format!("Invalid filter: field '{field}' has invalid value")));
     }
     Ok(())
@@ -167,8 +181,12 @@ fn entities<'a>(
     }
 }
 
-/// How many stored entities of a type a caller with the type right may read.
-fn readable_count(st: &State, kind: EntityKind, perm: &Permissions) -> usize {
+/// How many stored entities of a type a caller with the type right may read, when that is known without
+/// reading them: not at the "own" level, which depends on each item's responsible user.
+fn readable_count(st: &State, kind: EntityKind, perm: &Permissions) -> Option<usize> {
+    if perm.own_only(kind) {
+        return None;
+    }
     let (len, denied) = match kind {
         EntityKind::Contact => {
             (st.contacts.len(), perm.deny_contacts.iter().filter(|id| st.contacts.contains_key(id)).count())
@@ -177,7 +195,7 @@ fn readable_count(st: &State, kind: EntityKind, perm: &Permissions) -> usize {
             (st.companies.len(), perm.deny_companies.iter().filter(|id| st.companies.contains_key(id)).count())
         }
     };
-    if perm.admin { len } else { len - denied }
+    Some(if perm.admin { len } else { len - denied })
 }
 
 /// Counts the rows and keeps the page of them starting at `offset`; without a count (`start` < 0) it stops
@@ -212,8 +230,8 @@ pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
     let Some(kind) = kind else {
         return Err(bad("NOT_FOUND", "SPA not found"));
     };
-    let perm = perms(cx);
-    if !perm.can_read_type(kind) {
+    let reader = Reader::of(cx);
+    if !reader.reads_type(kind) {
         return Err(RestError::new(403, "ACCESS_DENIED", "Access denied."));
     }
     let fields: &[&str] = match kind {
@@ -266,11 +284,12 @@ pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
     let st: &State = cx.st;
     let rows = entities(st, kind, filter.id_span("id"))
         .filter(|(id, e)| {
-            perm.can_read_item(kind, *id) && (filter.is_empty() || filter.matches(&|f| e.filter_values(f)))
+            reader.reads_item(kind, *id, e.assigned_by_id())
+                && (filter.is_empty() || filter.matches(&|f| e.filter_values(f)))
         })
         .map(|(_, e)| e);
     // Without a filter, the count is known without reading the rows.
-    let known = (count && filter.is_empty()).then(|| readable_count(st, kind, &perm));
+    let known = if count && filter.is_empty() { readable_count(st, kind, &reader.perm) } else { None };
     let count = count && known.is_none();
     let (total, page) = match order.first() {
         // IDs are unique and the rows come by ID ascending: an order that starts with `id` is decided by it.

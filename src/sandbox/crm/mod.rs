@@ -11,8 +11,9 @@ pub use calllist::{
 pub use items::{item_list, webform_list};
 
 use super::call::{Cx, RestError};
-use super::model::Permissions;
+use super::model::{EntityKind, Permissions};
 use super::params::{PArr, PValue};
+use super::state::State;
 
 /// `IRestService::LIST_LIMIT`.
 pub const PAGE: usize = 50;
@@ -21,9 +22,34 @@ fn bad(code: &str, text: &str) -> RestError {
     RestError::new(400, code, text)
 }
 
-/// The caller's CRM rights (none for a user the portal does not know).
-fn perms(cx: &Cx<'_>) -> Permissions {
-    cx.st.user(cx.caller.user_id).map(|u| u.permissions.clone()).unwrap_or_default()
+/// What the caller may read: the type-level right, and per item their deny set and, at the "own" level,
+/// only the items they are responsible for. Every CRM read and the silent drop of `crm.calllist.update` ask
+/// this.
+struct Reader {
+    user_id: u64,
+    perm: Permissions,
+}
+
+impl Reader {
+    /// The caller's rights (none for a user the portal does not know).
+    fn of(cx: &Cx<'_>) -> Reader {
+        let perm = cx.st.user(cx.caller.user_id).map(|u| u.permissions.clone()).unwrap_or_default();
+        Reader { user_id: cx.caller.user_id, perm }
+    }
+
+    fn reads_type(&self, kind: EntityKind) -> bool {
+        self.perm.can_read_type(kind)
+    }
+
+    /// Whether the caller reads an item (it must exist).
+    fn reads(&self, st: &State, kind: EntityKind, id: u64) -> bool {
+        st.can_read(self.user_id, &self.perm, kind, id)
+    }
+
+    /// The same for an item at hand, with its responsible user.
+    fn reads_item(&self, kind: EntityKind, id: u64, assigned_by_id: u64) -> bool {
+        self.perm.can_read(self.user_id, kind, id, assigned_by_id)
+    }
 }
 
 /// The server's `start`: an integer, 0 when absent.

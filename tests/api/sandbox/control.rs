@@ -15,7 +15,10 @@ async fn state_describes_the_portal() {
     assert_eq!(s["client_id"], json!(p.sb.client_id()));
     assert_eq!(s["client_secret"], json!(p.sb.client_secret()));
     assert_eq!(s["member_id"], json!(p.sb.member_id()));
-    assert_eq!(s["users"].as_array().unwrap().len(), 5);
+    let users = s["users"].as_array().unwrap();
+    assert_eq!(users.len(), 6);
+    assert_eq!(users[5]["id"], json!(MANAGER_OWN));
+    assert_eq!(users[5]["permissions"]["own_contacts_only"], json!(true));
     assert_eq!(s["counts"]["contacts"], json!(60));
 }
 

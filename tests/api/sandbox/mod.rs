@@ -11,6 +11,7 @@ mod items;
 mod lifecycle;
 mod limits;
 mod oauth;
+mod own;
 mod property;
 mod rest;
 
@@ -23,6 +24,8 @@ pub const MANAGER_BOTH: u64 = 2;
 pub const MANAGER_CONTACTS: u64 = 3;
 pub const MANAGER_COMPANIES: u64 = 4;
 pub const NO_CRM: u64 = 5;
+/// Reads only the contacts and companies they are responsible for (Bitrix24's "own" level).
+pub const MANAGER_OWN: u64 = 6;
 
 pub struct TestPortal {
     pub sb: Sandbox,
