@@ -32,7 +32,8 @@ use std::time::Duration;
 use url::Url;
 
 pub use config::{
-    FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig, SeedConfig,
+    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
+    SeedConfig,
 };
 pub use lifecycle::LaunchForm;
 pub use model::{

@@ -87,6 +87,7 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "crm.calllist.statuslist"
                 | "crm.item.list"
                 | "crm.webform.list"
+                | "crm.duplicate.findbycomm"
                 | "batch"
                 | "user.current"
                 | "profile"
@@ -348,6 +349,7 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
         "crm.calllist.statuslist" => crm::calllist_statuslist(cx),
         "crm.item.list" => crm::item_list(cx, &params),
         "crm.webform.list" => crm::webform_list(cx, &params),
+        "crm.duplicate.findbycomm" => crm::find_by_comm(cx, &params),
         "batch" => batch::batch(cx, &params),
         "user.current" => misc::user_current(cx),
         "profile" => misc::profile(cx),

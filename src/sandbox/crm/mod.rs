@@ -1,13 +1,15 @@
-//! The CRM methods: the call lists (`calllist`), contacts, companies and web forms (`items`), and the one
-//! filter engine their list methods share (`filter`).
+//! The CRM methods: the call lists (`calllist`), contacts, companies and web forms (`items`), the duplicate
+//! search by phone or e-mail (`duplicates`), and the one filter engine the list methods share (`filter`).
 
 mod calllist;
+mod duplicates;
 mod filter;
 mod items;
 
 pub use calllist::{
     calllist_add, calllist_get, calllist_items_get, calllist_list, calllist_statuslist, calllist_update,
 };
+pub use duplicates::find_by_comm;
 pub use items::{item_list, webform_list};
 
 use super::call::{Cx, RestError};

@@ -6,6 +6,7 @@ mod calllist_read;
 mod calllist_update;
 mod cli;
 mod control;
+mod duplicates;
 mod frame;
 mod items;
 mod lifecycle;
