@@ -1,8 +1,6 @@
-//! The portal page (reference 3.1, 6.1): a simple Bitrix24-like layout whose work area is the app's iframe.
-//! A hidden form posts the launch fields into the frame named `DOMAIN|PROTOCOL|APP_SID`; a small script of
-//! the page's own (`templates/sandbox/portal.js`) answers the frame protocol (`getInitData`,
-//! `setInstallFinish`, `resizeWindow`, `refreshAuth`, `setTitle`, `selectCRM`, …), so the app works here as
-//! inside a portal, with no outside host.
+//! The portal page (reference 3.1, 6.1): a Bitrix24-like layout whose work area is the app's iframe, opened by
+//! a hidden form posting the launch fields into the frame `DOMAIN|PROTOCOL|APP_SID`; the page's own script
+//! (`templates/sandbox/portal.js`) answers the frame protocol, so the app works as inside a portal, offline.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -1,7 +1,6 @@
-//! One filter engine for the CRM list methods: the ORM-style `FILTER`/`filter` of `crm.calllist.list`
-//! (reference 1.5) and `crm.item.list` (2.2). A key is an operator and a field (`>=ID`, `%lastName`); a value
-//! is compared as a number when both sides read as numbers, else as text; `crm.item.list` also nests groups
-//! joined by `logic: OR`. Each method says which fields it takes and how a row's fields read.
+//! One filter engine for the CRM list methods (`crm.calllist.list`, reference 1.5; `crm.item.list`, 2.2): keys
+//! are an operator and a field (`>=ID`, `%lastName`); values compare as numbers, moments or text; groups nest
+//! with `logic: OR` in `crm.item.list`. Each method says which fields it takes and how a row's fields read.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;

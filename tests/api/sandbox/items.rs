@@ -274,13 +274,9 @@ async fn item_list_filters_by_responsible_company_source_and_creation_time() {
     ];
     for (filter, want) in cases {
         assert!(!want.is_empty() && want.len() < contacts.len(), "the seed makes {filter} pick some: {want:?}");
-        let r = p
-            .json(
-                "crm.item.list",
-                &t,
-                json!({"entityTypeId": 3, "select": ["id", "assignedById", "sourceId", "createdTime"], "filter": filter, "start": -1}),
-            )
-            .await;
+        let select = ["id", "assignedById", "sourceId", "createdTime"];
+        let body = json!({"entityTypeId": 3, "select": select, "filter": filter, "start": -1});
+        let r = p.json("crm.item.list", &t, body).await;
         r.assert_ok();
         let want_page: Vec<u64> = want.iter().copied().take(50).collect();
         assert_eq!(ids_of(&r), want_page, "{filter}");
