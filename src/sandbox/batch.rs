@@ -1,14 +1,15 @@
 //! `batch` (reference 5.6): up to 50 commands run in order under the outer token, `$result[key][field]`
 //! references to earlier answers, `halt`, and PHP's habit of writing sequentially keyed maps as JSON lists.
+//! `result_time` holds the commands that succeeded, like `result`.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::call::{Cx, MethodResult, RestError, Success, method_name, time_block};
 use super::model::CallRecord;
 use super::params::{PArr, PValue, parse_query};
-use super::rest::{Cx, MethodResult, RestError, Success, method_name, run_method, time_block};
 
 /// `CRestUtil::BATCH_MAX_LENGTH`.
 pub const MAX_COMMANDS: usize = 50;
@@ -103,7 +104,7 @@ fn has_reference(v: &PValue) -> bool {
     }
 }
 
-pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
+pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
     let halt = p.get("halt").is_some_and(PValue::php_bool);
     let cmd = match p.get("cmd") {
         Some(PValue::Arr(a)) => a.clone(),
@@ -144,7 +145,7 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
             let e = RestError::new(400, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage");
             (Err(e), cx.st.rt.operating("batch", start))
         } else {
-            run_method(cx.st, cx.info, cx.host, cx.caller, &method, params, None, wall)
+            (cx.run)(cx, &method, params)
         };
         let finish = cx.st.now();
         let (status, code) = match &outcome {
@@ -166,10 +167,11 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr, _wall: Instant) -> MethodResult {
             },
             cx.info.config.call_log_capacity,
         );
-        let elapsed = wall.elapsed().as_secs_f64();
-        times.push((key.clone(), time_block(start, finish.max(start), elapsed, None)));
         match outcome {
             Ok(Success { result: r, total, next }) => {
+                // Only a command that succeeded has a time, as only it has a result.
+                let elapsed = wall.elapsed().as_secs_f64();
+                times.push((key.clone(), time_block(start, finish.max(start), elapsed, None)));
                 if let Some(t) = total {
                     totals.push((key.clone(), json!(t)));
                 }

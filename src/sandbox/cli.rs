@@ -103,8 +103,9 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub access_ttl: u64,
 
-    /// The portal's language (ru or en).
-    #[arg(long, value_name = "LANG", default_value = "ru")]
+    /// The portal's language (ru or en): `app.info`'s LANGUAGE_ID, the names of the call statuses, the
+    /// portal page's default.
+    #[arg(long, visible_alias = "language", value_name = "LANG", default_value = "ru")]
     pub lang: String,
 
     /// Print the start-up facts as one JSON object on the first line.
@@ -221,6 +222,7 @@ pub fn startup_facts(sb: &Sandbox) -> Result<serde_json::Value, SandboxError> {
             "id": u.id,
             "name": format!("{} {}", u.name, u.last_name),
             "admin": u.permissions.admin,
+            "reads": u.permissions.summary(),
             "permissions": u.permissions,
             "access_token": t.access_token,
             "refresh_token": t.refresh_token,

@@ -47,7 +47,10 @@ pub struct SandboxConfig {
     pub call_log_capacity: usize,
     /// actix workers per listener.
     pub workers: usize,
-    /// The portal's UI language by default (`ru` or `en`).
+    /// The portal's language (`ru` or `en`): `app.info`'s `LANGUAGE_ID` and license prefix, the names of the
+    /// call statuses (`crm.calllist.statuslist`), and the portal page's language by default. Also read as
+    /// `language`.
+    #[serde(alias = "language")]
     pub lang: String,
 }
 
@@ -221,6 +224,8 @@ pub struct Quirks {
     pub single_use_refresh_tokens: bool,
     /// `app.info` without an app context: source 403, docs 400.
     pub app_context_status: u16,
+    /// The errors of `crm.duplicate.findbycomm`: as its official page shows them, or as the source throws them.
+    pub duplicate_errors: DuplicateErrors,
 }
 
 impl Default for Quirks {
@@ -233,8 +238,21 @@ impl Default for Quirks {
             install_event_auth_extras: true,
             single_use_refresh_tokens: true,
             app_context_status: 403,
+            duplicate_errors: DuplicateErrors::Documented,
         }
     }
+}
+
+/// How `crm.duplicate.findbycomm` writes its errors. The official page shows the message as `error` with a
+/// longer `error_description` (`{"error": "Communication type is not defined", "error_description":
+/// "Parameter 'type' is required."}`) and 403 for a user without CRM read access; the portal's source throws
+/// the message with an empty `error` code, always with status 400.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateErrors {
+    #[default]
+    Documented,
+    Source,
 }
 
 /// The answer to a PHP `Error` the REST server does not catch.

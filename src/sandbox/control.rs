@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Sandbox;
+use super::Shared;
 use super::config::{FaultKind, FaultsConfig, LimitsConfig};
 use super::model::{Contact, EntityKind, Permissions};
-use super::server::Shared;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -428,7 +428,7 @@ async fn crm_search(shared: Shared, q: Query<CrmSearch>) -> HttpResponse {
         "contact" => st
             .contacts
             .values()
-            .filter(|c| perm.can_read_item(EntityKind::Contact, c.id))
+            .filter(|c| perm.can_read(q.user, EntityKind::Contact, c.id, c.assigned_by_id))
             .filter(|c| {
                 let full = format!("{} {}", c.name, c.last_name);
                 let mut t: Vec<&str> = vec![&full, &c.post];
@@ -445,7 +445,7 @@ async fn crm_search(shared: Shared, q: Query<CrmSearch>) -> HttpResponse {
         "company" => st
             .companies
             .values()
-            .filter(|c| perm.can_read_item(EntityKind::Company, c.id))
+            .filter(|c| perm.can_read(q.user, EntityKind::Company, c.id, c.assigned_by_id))
             .filter(|c| {
                 let mut t: Vec<&str> = vec![&c.title];
                 t.extend(c.phones.iter().map(String::as_str));

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::call::{Cx, MethodResult, RestError, Success};
 use super::model::{EventBinding, PlacementBinding, format_iso};
 use super::params::{PArr, PValue};
-use super::rest::{Cx, MethodResult, RestError, Success};
 
 /// Events `event.bind` accepts (upper-cased names).
 const KNOWN_EVENTS: [&str; 14] = [

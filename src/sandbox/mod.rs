@@ -7,6 +7,7 @@
 //! server) and keeps the whole portal in memory.
 
 mod batch;
+mod call;
 pub mod cli;
 pub mod config;
 mod control;
@@ -21,6 +22,7 @@ pub mod params;
 mod rest;
 mod seed;
 mod server;
+mod state;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::TcpListener;
@@ -30,11 +32,12 @@ use std::time::Duration;
 use url::Url;
 
 pub use config::{
-    FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig, SeedConfig,
+    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
+    SeedConfig,
 };
 pub use lifecycle::LaunchForm;
 pub use model::{
-    AppState, CallList, CallRecord, Company, Contact, Delivery, EntityKind, ListItem, OAuthStats, Permissions,
+    CallList, CallRecord, Company, Contact, Delivery, EntityKind, InstalledApp, ListItem, OAuthStats, Permissions,
     TokenResponse, User, Webform,
 };
 
@@ -84,7 +87,10 @@ impl Inner {
     }
 }
 
-use model::State;
+use state::State;
+
+/// The portal's shared state as its HTTP handlers get it.
+pub(crate) type Shared = actix_web::web::Data<Arc<Inner>>;
 
 /// A running sandbox. [`Sandbox::stop`] stops it and waits; dropping it asks the servers to stop.
 pub struct Sandbox {
@@ -180,14 +186,14 @@ impl Sandbox {
             companies: Default::default(),
             webforms: Default::default(),
             lists: Default::default(),
-            statuses: model::default_statuses(),
+            statuses: model::default_statuses(&config.lang),
             next_contact_id: 1,
             next_company_id: 1,
             next_list_id: 1,
             access: HashMap::new(),
             refresh: HashMap::new(),
             codes: HashMap::new(),
-            app: AppState {
+            app: InstalledApp {
                 present: true,
                 installed: config.app_installed,
                 install_finish_messages: 0,
@@ -360,10 +366,7 @@ impl Sandbox {
         let (Some(l), Some(u)) = (st.lists.get(&list_id), st.users.get(&user_id)) else { return vec![] };
         l.ranked()
             .into_iter()
-            .filter(|i| {
-                st.entity_exists(l.entity_type, i.element_id)
-                    && u.permissions.can_read_item(l.entity_type, i.element_id)
-            })
+            .filter(|i| st.can_read(u.id, &u.permissions, l.entity_type, i.element_id))
             .map(|i| i.element_id)
             .collect()
     }
@@ -408,10 +411,19 @@ impl Sandbox {
     }
 
     pub fn add_company(&self, title: &str) -> u64 {
+        self.add_company_with(Company { title: title.into(), ..Company::default() })
+    }
+
+    /// Adds a company (its `id` is ignored; no responsible user means the administrator); returns the new ID.
+    pub fn add_company_with(&self, mut c: Company) -> u64 {
         let mut st = self.lock();
         let id = st.next_company_id;
         st.next_company_id += 1;
-        st.companies.insert(id, Company { id, title: title.into(), assigned_by_id: 1, ..Company::default() });
+        c.id = id;
+        if c.assigned_by_id == 0 {
+            c.assigned_by_id = 1;
+        }
+        st.companies.insert(id, c);
         id
     }
 
@@ -511,7 +523,7 @@ impl Sandbox {
     }
 
     /// The app's state on the portal (installed, bindings, `application_token`).
-    pub fn app_state(&self) -> AppState {
+    pub fn app_state(&self) -> InstalledApp {
         self.lock().app.clone()
     }
 

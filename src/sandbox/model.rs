@@ -1,7 +1,8 @@
-//! The portal's data: users and their permissions, contacts, companies, web forms, call lists, the app's
-//! install state, tokens, and the log of calls received. All of it lives in one [`State`] behind a mutex.
+//! The portal's records: users and their permissions, contacts, companies, web forms, call lists, the app's
+//! install state, tokens, and the calls received. Plain data; the portal that holds them all is
+//! the `State` of the `state` module.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::BTreeSet;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,8 @@ pub struct User {
 }
 
 /// CRM read rights. An administrator reads everything; others need the type-level flag, and even then
-/// items in a deny set stay hidden.
+/// items in a deny set stay hidden. At Bitrix24's "own" level (`own_contacts_only`, `own_companies_only`) a
+/// user reads only the items they are responsible for (`ASSIGNED_BY_ID` is their ID).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Permissions {
@@ -60,6 +62,10 @@ pub struct Permissions {
     pub read_companies: bool,
     pub deny_contacts: BTreeSet<u64>,
     pub deny_companies: BTreeSet<u64>,
+    /// Contacts are read at the "own" level: only those the user is responsible for.
+    pub own_contacts_only: bool,
+    /// Companies are read at the "own" level.
+    pub own_companies_only: bool,
 }
 
 impl Permissions {
@@ -69,6 +75,41 @@ impl Permissions {
 
     pub fn manager(read_contacts: bool, read_companies: bool) -> Self {
         Permissions { read_contacts, read_companies, ..Permissions::default() }
+    }
+
+    /// A manager who reads only the contacts and companies they are responsible for.
+    pub fn own_items() -> Self {
+        Permissions { own_contacts_only: true, own_companies_only: true, ..Permissions::manager(true, true) }
+    }
+
+    /// Whether items of a type are read at the "own" level.
+    pub fn own_only(&self, kind: EntityKind) -> bool {
+        !self.admin
+            && match kind {
+                EntityKind::Contact => self.own_contacts_only,
+                EntityKind::Company => self.own_companies_only,
+            }
+    }
+
+    /// Whether user `user_id` with these rights reads an item whose responsible user is `assigned_by_id`.
+    pub fn can_read(&self, user_id: u64, kind: EntityKind, id: u64, assigned_by_id: u64) -> bool {
+        self.can_read_item(kind, id) && (!self.own_only(kind) || assigned_by_id == user_id)
+    }
+
+    /// What the user may read, in a few words (the portal page's user switch, `sandbox --json`).
+    pub fn summary(&self) -> &'static str {
+        if self.admin {
+            return "admin";
+        }
+        match (self.read_contacts, self.read_companies, self.own_contacts_only || self.own_companies_only) {
+            (true, true, true) => "own contacts+companies",
+            (true, true, false) => "contacts+companies",
+            (true, false, true) => "own contacts",
+            (true, false, false) => "contacts",
+            (false, true, true) => "own companies",
+            (false, true, false) => "companies",
+            (false, false, _) => "no CRM",
+        }
     }
 
     pub fn can_read_type(&self, kind: EntityKind) -> bool {
@@ -104,6 +145,8 @@ pub struct Contact {
     pub emails: Vec<String>,
     pub assigned_by_id: u64,
     pub created_time: String,
+    /// `SOURCE_ID` of the `SOURCE` directory (`CALL`, `WEB`, …); empty when none.
+    pub source_id: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -182,22 +225,26 @@ pub struct CallStatus {
     pub sort: i64,
 }
 
-pub fn default_statuses() -> Vec<CallStatus> {
-    [
-        ("IN_WORK", "In Progress"),
-        ("SUCCESS", "Successful"),
-        ("WRONG_NUMBER", "Wrong Number"),
-        ("STOP_CALLING", "Do Not Call Again"),
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, (s, n))| CallStatus {
-        id: i as u64 + 1,
-        status_id: (*s).into(),
-        name: (*n).into(),
-        sort: (i as i64 + 1) * 10,
-    })
-    .collect()
+/// The `CALL_LIST` directory as a new portal has it (reference 1.6). Bitrix24 writes the names once, in the
+/// portal's language, when the portal is made, so a Russian portal answers Russian names whoever asks. The
+/// names are those of the official `crm.calllist.statuslist` page, English and Russian editions.
+pub fn default_statuses(lang: &str) -> Vec<CallStatus> {
+    let names: [(&str, &str, &str); 4] = [
+        ("IN_WORK", "In Progress", "В работе"),
+        ("SUCCESS", "Successful", "Успешно"),
+        ("WRONG_NUMBER", "Wrong Number", "Неверный номер"),
+        ("STOP_CALLING", "Do Not Call Again", "Больше не звонить"),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (status_id, en, ru))| CallStatus {
+            id: i as u64 + 1,
+            status_id: status_id.to_string(),
+            name: if lang == "ru" { ru } else { en }.to_string(),
+            sort: (i as i64 + 1) * 10,
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -242,9 +289,9 @@ pub struct TokenResponse {
     pub user_id: Option<u64>,
 }
 
-/// The app as this portal knows it.
+/// The app as this portal knows it: whether it is installed, its bindings and options.
 #[derive(Clone, Debug, Serialize)]
-pub struct AppState {
+pub struct InstalledApp {
     /// The app is on the portal (its tokens work). False after an uninstall.
     pub present: bool,
     /// `app.info` `INSTALLED`: the install finished (`setInstallFinish`, or the `ONAPPINSTALL` flow).
@@ -303,36 +350,6 @@ pub struct OAuthStats {
     pub rejected_grants: u64,
 }
 
-/// The whole portal.
-pub struct State {
-    pub users: BTreeMap<u64, User>,
-    pub contacts: BTreeMap<u64, Contact>,
-    pub companies: BTreeMap<u64, Company>,
-    pub webforms: BTreeMap<u64, Webform>,
-    pub lists: BTreeMap<u64, CallList>,
-    pub statuses: Vec<CallStatus>,
-    pub next_contact_id: u64,
-    pub next_company_id: u64,
-    pub next_list_id: u64,
-    pub access: HashMap<String, AccessToken>,
-    pub refresh: HashMap<String, RefreshToken>,
-    pub codes: HashMap<String, AuthCode>,
-    pub app: AppState,
-    pub calls: VecDeque<CallRecord>,
-    pub next_call_seq: u64,
-    pub oauth_stats: OAuthStats,
-    /// Seconds added to the wall clock (tests move time forward instead of sleeping).
-    pub clock_offset: f64,
-    /// When set, the portal answers REST calls with 302 to this base (the portal was renamed).
-    pub moved_to: Option<url::Url>,
-    /// The user the portal page shows by default.
-    pub current_user: u64,
-    /// Limits and faults, switchable while running.
-    pub rt: super::limits::Runtime,
-    /// Every `POST` the portal sent to the app (install form, events), newest last.
-    pub deliveries: Vec<Delivery>,
-}
-
 /// Something the portal posted to the app, as sent.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Delivery {
@@ -340,68 +357,6 @@ pub struct Delivery {
     pub url: String,
     pub fields: Vec<(String, String)>,
     pub status: Option<u16>,
-}
-
-impl State {
-    pub fn now(&self) -> f64 {
-        unix_now() + self.clock_offset
-    }
-
-    pub fn user(&self, id: u64) -> Option<&User> {
-        self.users.get(&id)
-    }
-
-    pub fn entity_exists(&self, kind: EntityKind, id: u64) -> bool {
-        match kind {
-            EntityKind::Contact => self.contacts.contains_key(&id),
-            EntityKind::Company => self.companies.contains_key(&id),
-        }
-    }
-
-    /// A new pair for a user, as an iframe open or a grant gives.
-    pub fn issue_pair(
-        &mut self,
-        user_id: u64,
-        scope: Vec<String>,
-        access_ttl: u64,
-        refresh_ttl: u64,
-    ) -> (String, String) {
-        let now = self.now();
-        let access = random_token();
-        let refresh = random_token();
-        self.access.insert(
-            access.clone(),
-            AccessToken {
-                user_id,
-                scope: scope.clone(),
-                expires_at: now + access_ttl as f64,
-                refresh_token: refresh.clone(),
-            },
-        );
-        self.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                user_id,
-                scope,
-                expires_at: now + refresh_ttl as f64,
-                access_token: access.clone(),
-                used: false,
-            },
-        );
-        (access, refresh)
-    }
-
-    pub fn record_call(&mut self, mut rec: CallRecord, capacity: usize) -> u64 {
-        self.next_call_seq += 1;
-        rec.seq = self.next_call_seq;
-        if capacity > 0 {
-            while self.calls.len() >= capacity {
-                self.calls.pop_front();
-            }
-            self.calls.push_back(rec);
-        }
-        self.next_call_seq
-    }
 }
 
 pub fn unix_now() -> f64 {

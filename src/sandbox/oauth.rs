@@ -6,8 +6,9 @@
 use serde_json::{Value, json};
 
 use super::Info;
-use super::model::{AuthCode, State, TokenResponse, random_token};
+use super::model::{AuthCode, TokenResponse, random_token};
 use super::params::{PArr, PValue};
+use super::state::State;
 
 /// An OAuth error: HTTP status and the `{"error","error_description"}` body.
 #[derive(Debug)]

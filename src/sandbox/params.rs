@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use actix_web::web::Bytes;
 use indexmap::IndexMap;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -373,10 +374,58 @@ pub fn insert_bracket_key(root: &mut PArr, key: &str, value: PValue) {
     }
 }
 
-/// What the portal does with a request body, by its content type.
+/// The media type of a `Content-Type` header, lower-cased, without its parameters.
+fn mime(content_type: Option<&str>) -> String {
+    content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// What the portal does with a request body, by its content type: form, multipart form and JSON bodies give
+/// parameters, any other body none. Reading a multipart body waits on its parser, hence `async`.
+pub async fn read_body(content_type: Option<&str>, body: Bytes) -> PArr {
+    if mime(content_type) == "multipart/form-data" {
+        parse_multipart(content_type.unwrap_or(""), body).await
+    } else {
+        parse_body(content_type, &body)
+    }
+}
+
+/// A `multipart/form-data` body as PHP reads it into `$_POST` (reference 5.1): each part without a file name
+/// is a field whose name takes the same bracket keys as a form (`FILTER[STATUS]`, `ENTITIES[]`); parts with a
+/// file name are uploads, which no method here reads, so they are left out. A body that is not valid
+/// multipart (no boundary, a broken part) gives no parameters at all, as invalid JSON does.
+pub async fn parse_multipart(content_type: &str, body: Bytes) -> PArr {
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return PArr::new();
+    };
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    loop {
+        match parts.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().map(str::to_owned);
+                let is_file = field.file_name().is_some();
+                let Ok(value) = field.bytes().await else {
+                    return PArr::new();
+                };
+                if let (Some(name), false) = (name, is_file) {
+                    fields.push((name, String::from_utf8_lossy(&value).into_owned()));
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return PArr::new(),
+        }
+    }
+    let mut root = PArr::new();
+    for (k, v) in fields {
+        insert_bracket_key(&mut root, &k, PValue::Str(v));
+    }
+    root
+}
+
+/// What the portal does with a form or JSON body, by its content type.
 pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> PArr {
-    let mime = content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match mime.as_str() {
+    match mime(content_type).as_str() {
         "application/x-www-form-urlencoded" => match std::str::from_utf8(body) {
             Ok(s) => parse_query(s),
             Err(_) => parse_query(&String::from_utf8_lossy(body)),

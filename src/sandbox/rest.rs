@@ -6,89 +6,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::call::{Caller, Cx, Host, MethodResult, RestError, method_name, time_block};
 use super::config::{FaultKind, PhpErrorMode};
 use super::limits::Operating;
-use super::model::{CallRecord, State};
-use super::params::{PArr, PValue, parse_body, parse_query};
+use super::model::CallRecord;
+use super::params::{PArr, PValue, parse_query};
+use super::state::State;
 use super::{Info, batch, crm, misc};
-
-/// A method's answer before it is wrapped: `result`, and `total`/`next` for list methods.
-#[derive(Debug)]
-pub struct Success {
-    pub result: Value,
-    pub total: Option<i64>,
-    pub next: Option<i64>,
-}
-
-impl Success {
-    pub fn of(result: Value) -> Self {
-        Success { result, total: None, next: None }
-    }
-}
-
-/// An error envelope and its HTTP status; `php` marks the generic failure of an uncaught PHP error.
-#[derive(Debug, Clone)]
-pub struct RestError {
-    pub status: u16,
-    pub code: String,
-    pub description: String,
-    /// Additional keys of the error envelope (e.g. `argument`); boxed, as most errors have none.
-    pub extra: Box<Map<String, Value>>,
-    pub php: bool,
-}
-
-impl RestError {
-    pub fn new(status: u16, code: &str, description: impl Into<String>) -> Self {
-        RestError { status, code: code.into(), description: description.into(), extra: Box::default(), php: false }
-    }
-
-    /// A PHP `Error` the REST server does not catch (reference 1.1 pitfalls).
-    pub fn php() -> Self {
-        RestError { php: true, ..RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error") }
-    }
-
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.into(), value);
-        self
-    }
-
-    pub fn body(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("error".into(), Value::String(self.code.clone()));
-        m.insert("error_description".into(), Value::String(self.description.clone()));
-        for (k, v) in self.extra.iter() {
-            m.insert(k.clone(), v.clone());
-        }
-        Value::Object(m)
-    }
-}
-
-pub type MethodResult = Result<Success, RestError>;
-
-/// Who is calling: the token's user and scopes.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: u64,
-    pub scope: Vec<String>,
-    pub token: String,
-}
-
-/// What a method handler gets.
-pub struct Cx<'a> {
-    pub st: &'a mut State,
-    pub info: &'a Info,
-    pub caller: &'a Caller,
-    /// `portal` or `oauth`.
-    pub host: Host,
-    /// The `seq` of the outer call when running inside `batch`.
-    pub batch_seq: Option<u64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    Portal,
-    OAuth,
-}
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -126,13 +50,14 @@ impl Reply {
     }
 }
 
-/// The raw pieces of an HTTP REST request.
+/// The pieces of an HTTP REST request, its body already read into parameters (reading a multipart body
+/// is asynchronous, so the server does it).
 pub struct RawRequest<'a> {
     /// The path after `/rest/`.
     pub method: &'a str,
     pub query: &'a str,
-    pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
+    /// The parameters of the body (form, multipart form or JSON).
+    pub body: PArr,
     pub authorization: Option<&'a str>,
 }
 
@@ -162,6 +87,7 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "crm.calllist.statuslist"
                 | "crm.item.list"
                 | "crm.webform.list"
+                | "crm.duplicate.findbycomm"
                 | "batch"
                 | "user.current"
                 | "profile"
@@ -170,12 +96,6 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "placement.bind"
         ),
     }
-}
-
-/// Normalises `/rest/<method>[.json]`: lower-cased, extension removed.
-pub fn method_name(raw: &str) -> String {
-    let m = raw.trim_matches('/').to_ascii_lowercase();
-    m.strip_suffix(".json").or_else(|| m.strip_suffix(".xml")).unwrap_or(&m).to_owned()
 }
 
 /// Removes the auth parameters and returns the token: `Authorization: Bearer` first, then `auth` (or
@@ -238,23 +158,6 @@ fn fault_error(kind: FaultKind) -> RestError {
     }
 }
 
-/// The `time` block of a success envelope (reference 5.2).
-pub fn time_block(start: f64, finish: f64, processing: f64, operating: Option<Operating>) -> Value {
-    let mut t = json!({
-        "start": start,
-        "finish": finish,
-        "duration": finish - start,
-        "processing": processing,
-        "date_start": super::model::format_iso(start),
-        "date_finish": super::model::format_iso(finish),
-    });
-    if let (Some(op), Value::Object(m)) = (operating, &mut t) {
-        m.insert("operating_reset_at".into(), json!(op.reset_at));
-        m.insert("operating".into(), json!(op.used));
-    }
-    t
-}
-
 /// A REST request read from its raw pieces: method, parameters and token. Reading needs nothing from the
 /// portal's state, so it is done before the lock is taken (a large body takes a while to parse).
 pub struct Parsed<'a> {
@@ -267,9 +170,9 @@ pub struct Parsed<'a> {
     logged_params: Value,
 }
 
-pub fn parse<'a>(raw: &RawRequest<'a>) -> Parsed<'a> {
+pub fn parse(raw: RawRequest<'_>) -> Parsed<'_> {
     let mut params = parse_query(raw.query);
-    params.merge_over(parse_body(raw.content_type, raw.body));
+    params.merge_over(raw.body);
     let token = take_token(&mut params, raw.authorization);
     let logged_params = PValue::Arr(params.clone()).to_json();
     Parsed { raw_method: raw.method, query: raw.query, method: method_name(raw.method), params, token, logged_params }
@@ -292,11 +195,27 @@ impl Answer {
     }
 }
 
+/// The answer to a REST request with what its headers tell (reference 5.1): whether it was made with a token
+/// of the app, and how long the method ran.
+#[derive(Debug)]
+pub struct Answered {
+    pub answer: Answer,
+    /// The call came with a live access token of the app (the portal then names the app in
+    /// `X-Bitrix-Rest-Application`).
+    pub by_app: bool,
+    /// Seconds the method itself ran (none for a call refused before it ran).
+    pub method_secs: f64,
+}
+
 /// One whole REST request, from its parsed pieces to the answer. The caller holds the lock throughout: the
 /// portal is one consistent state, and no handler waits on anything. `wall` is when parsing began.
-pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: Instant) -> Answer {
+pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: Instant) -> Answered {
     let start = st.now();
     let Parsed { raw_method, query, method, params, token, logged_params } = req;
+    // Every sandbox token is an application token; the app is named when the token is one the portal
+    // would accept, as the portal learns the app from the token it checked.
+    let by_app = token.as_deref().and_then(|t| st.access.get(t)).is_some_and(|t| t.expires_at > start);
+    let refused = |answer: Answer, by_app: bool| Answered { answer, by_app, method_secs: 0.0 };
 
     if host == Host::Portal
         && let Some(to) = &st.moved_to
@@ -305,13 +224,9 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         if !query.is_empty() {
             target = format!("{target}?{query}");
         }
-        return Answer::Reply(Reply {
-            status: 302,
-            content_type: "text/html",
-            body: Vec::new(),
-            location: Some(target),
-            drop: false,
-        });
+        let moved =
+            Reply { status: 302, content_type: "text/html", body: Vec::new(), location: Some(target), drop: false };
+        return refused(Answer::Reply(moved), by_app);
     }
 
     // Each way through logs the call once, so the logged parameters are moved, not copied.
@@ -342,21 +257,18 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         if !st.rt.bucket_admit(now) {
             let e = fault_error(FaultKind::QueryLimit);
             record(st, None, e.status, Some(&e.code));
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
         if let Some(kind) = st.rt.pick_fault(&method) {
             let e = fault_error(kind);
             record(st, None, e.status, Some(&e.code));
             if kind == FaultKind::Drop {
-                return Answer::Reply(Reply {
-                    status: 200,
-                    content_type: "",
-                    body: Vec::new(),
-                    location: None,
-                    drop: true,
-                });
+                let dropped = Reply { status: 200, content_type: "", body: Vec::new(), location: None, drop: true };
+                return refused(Answer::Reply(dropped), by_app);
             }
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            // An expired token is one the portal did not accept: it names no app.
+            let by_app = by_app && kind != FaultKind::ExpiredToken;
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
     }
 
@@ -364,16 +276,21 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
         Ok(c) => c,
         Err(e) => {
             record(st, None, e.status, Some(&e.code));
-            return Answer::Reply(Reply::error(&e, info.config.quirks.php_error));
+            return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), false);
         }
     };
 
     // The outer call is logged before it runs, so a batch's commands can point at it.
     let seq = record(st, Some(&caller), 200, None);
-    let (outcome, operating) = run_method(st, info, host, &caller, &method, params, Some(seq), wall);
+    let ran = Instant::now();
+    let (outcome, operating) = {
+        let mut cx = Cx { st, info, caller: &caller, host, batch_seq: Some(seq), run: run_method };
+        run_method(&mut cx, &method, params)
+    };
+    let method_secs = ran.elapsed().as_secs_f64();
     let finish = st.now();
     let processing = wall.elapsed().as_secs_f64();
-    match outcome {
+    let answer = match outcome {
         Ok(s) => {
             let mut env = Map::new();
             env.insert("result".into(), s.result);
@@ -393,48 +310,36 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
             }
             Answer::Reply(Reply::error(&e, info.config.quirks.php_error))
         }
-    }
+    };
+    Answered { answer, by_app: true, method_secs }
 }
 
 /// Looks the method up, checks its scope and budget, runs it and charges the budget. Used for top-level calls
-/// and for each command of a `batch`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_method(
-    st: &mut State,
-    info: &Info,
-    host: Host,
-    caller: &Caller,
-    method: &str,
-    params: PArr,
-    seq: Option<u64>,
-    wall: Instant,
-) -> (MethodResult, Operating) {
-    let now = st.now();
-    let idle = st.rt.operating(method, now);
-    if !known_method(method, host) {
+/// and, through [`Cx::run`], for each command of a `batch`.
+pub fn run_method(cx: &mut Cx<'_>, method: &str, params: PArr) -> (MethodResult, Operating) {
+    let now = cx.st.now();
+    let idle = cx.st.rt.operating(method, now);
+    if !known_method(method, cx.host) {
         return (Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")), idle);
     }
     if let Some(needed) = method_scope(method)
-        && !needed.iter().any(|s| caller.scope.iter().any(|c| c == s))
+        && !needed.iter().any(|s| cx.caller.scope.iter().any(|c| c == s))
     {
-        return (Err(scope_error(info)), idle);
+        return (Err(scope_error(cx.info)), idle);
     }
-    if let Some(op) = st.rt.operating_blocked(method, now) {
+    if let Some(op) = cx.st.rt.operating_blocked(method, now) {
         return (
             Err(RestError::new(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")),
             op,
         );
     }
     let started = Instant::now();
-    let result = {
-        let mut cx = Cx { st, info, caller, host, batch_seq: seq };
-        dispatch(&mut cx, method, params, wall)
-    };
-    let op = st.rt.charge(method, st.now(), started.elapsed().as_secs_f64());
+    let result = dispatch(cx, method, params);
+    let op = cx.st.rt.charge(method, cx.st.now(), started.elapsed().as_secs_f64());
     (result, op)
 }
 
-fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr, wall: Instant) -> MethodResult {
+fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
     match method {
         "crm.calllist.update" => crm::calllist_update(cx, &params),
         "crm.calllist.add" => crm::calllist_add(cx, &params),
@@ -444,7 +349,8 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr, wall: Instant) -> Metho
         "crm.calllist.statuslist" => crm::calllist_statuslist(cx),
         "crm.item.list" => crm::item_list(cx, &params),
         "crm.webform.list" => crm::webform_list(cx, &params),
-        "batch" => batch::batch(cx, &params, wall),
+        "crm.duplicate.findbycomm" => crm::find_by_comm(cx, &params),
+        "batch" => batch::batch(cx, &params),
         "user.current" => misc::user_current(cx),
         "profile" => misc::profile(cx),
         "app.info" => misc::app_info(cx),

@@ -7,7 +7,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use super::config::SeedConfig;
-use super::model::{CallList, Company, Contact, EntityKind, ListItem, Permissions, State, User, Webform, format_iso};
+use super::model::{CallList, Company, Contact, EntityKind, ListItem, Permissions, User, Webform, format_iso};
+use super::state::State;
 
 const RU_MALE: [&str; 16] = [
     "Александр",
@@ -196,7 +197,8 @@ fn en_phone(rng: &mut StdRng) -> String {
     format!("+1 {:03} 555-01{:02}", rng.random_range(201..990), rng.random_range(0..100))
 }
 
-/// The portal's users: an administrator and managers with different CRM rights (IDs 1–5).
+/// The portal's users: an administrator and managers with different CRM rights (IDs 1–6; 6 was added last,
+/// so 1–5 are what they always were).
 pub fn users() -> Vec<User> {
     let u = |id, name: &str, last: &str, email: &str, pos: &str, lang: &str, permissions| User {
         id,
@@ -245,7 +247,61 @@ pub fn users() -> Vec<User> {
             Permissions::manager(false, true),
         ),
         u(5, "Eve", "Nocrm", "eve@example.com", "Employee (no CRM access)", "en", Permissions::manager(false, false)),
+        u(
+            OWN_MANAGER,
+            "Фёдор",
+            "Своих",
+            "fedor@example.ru",
+            "Менеджер (только свои контакты и компании)",
+            "ru",
+            Permissions::own_items(),
+        ),
     ]
+}
+
+/// The manager who reads only the contacts and companies they are responsible for (Bitrix24's "own" level).
+pub const OWN_MANAGER: u64 = 6;
+
+/// Who can be responsible for a contact or company: every user with CRM rights.
+const RESPONSIBLE: [u64; 5] = [1, 2, 3, 4, OWN_MANAGER];
+
+/// Values of the `SOURCE` directory the seed uses.
+const SOURCES: [&str; 8] = ["CALL", "EMAIL", "WEB", "ADVERTISING", "PARTNER", "RECOMMENDATION", "TRADE_SHOW", "OTHER"];
+
+/// Spreads responsible users, contact sources and creation dates (over 2024 and 2025) across the generated
+/// contacts and companies, so that filters by them pick some and not others. It has a generator of its own,
+/// so the main one's sequence (names, phones, list members) is what it always was for a seed. In every
+/// seeded list of two or more members the first is the "own" manager's and the second another user's, so
+/// that manager always sees part of each list and not all of it.
+fn spread(st: &mut State, cfg: &SeedConfig) {
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x0005_eed0_0a55_1697);
+    // 2024-01-01T00:00:00Z and two years of seconds after it.
+    let (from, span) = (1_704_067_200_i64, 2 * 365 * 24 * 3600_i64);
+    let created = |rng: &mut StdRng| format_iso(rng.random_range(from..from + span) as f64);
+    for c in st.contacts.values_mut() {
+        c.assigned_by_id = RESPONSIBLE[rng.random_range(0..RESPONSIBLE.len())];
+        c.source_id = SOURCES[rng.random_range(0..SOURCES.len())].to_owned();
+        c.created_time = created(&mut rng);
+    }
+    for c in st.companies.values_mut() {
+        c.assigned_by_id = RESPONSIBLE[rng.random_range(0..RESPONSIBLE.len())];
+        c.created_time = created(&mut rng);
+    }
+    let firsts: Vec<(EntityKind, Vec<u64>)> =
+        st.lists.values().map(|l| (l.entity_type, l.ranked().iter().take(2).map(|i| i.element_id).collect())).collect();
+    for (kind, ids) in firsts {
+        if let [mine, other] = ids[..] {
+            set_responsible(st, kind, mine, OWN_MANAGER);
+            set_responsible(st, kind, other, 2);
+        }
+    }
+}
+
+fn set_responsible(st: &mut State, kind: EntityKind, id: u64, user: u64) {
+    match kind {
+        EntityKind::Contact => st.contacts.get_mut(&id).into_iter().for_each(|c| c.assigned_by_id = user),
+        EntityKind::Company => st.companies.get_mut(&id).into_iter().for_each(|c| c.assigned_by_id = user),
+    }
 }
 
 /// Fills `st` with the seed's users, contacts, companies, web forms and call lists.
@@ -337,6 +393,7 @@ pub fn populate(st: &mut State, cfg: &SeedConfig) {
                 emails,
                 assigned_by_id: rng.random_range(1..=2),
                 created_time: created.clone(),
+                source_id: String::new(),
             },
         );
     }
@@ -405,4 +462,5 @@ pub fn populate(st: &mut State, cfg: &SeedConfig) {
         );
     }
     st.next_list_id = cfg.lists.len() as u64 + 1;
+    spread(st, cfg);
 }

@@ -9,11 +9,10 @@ use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 
-use super::params::{parse_body, parse_query};
-use super::rest::{self, Host, RawRequest, Reply};
-use super::{Inner, SandboxError, control, oauth, page};
-
-pub(crate) type Shared = web::Data<Arc<Inner>>;
+use super::call::Host;
+use super::params::{self, parse_query};
+use super::rest::{self, RawRequest, Reply};
+use super::{Inner, SandboxError, Shared, control, oauth, page};
 
 /// Starts both servers on the given listeners; they run on the current Tokio runtime.
 pub(crate) fn spawn(
@@ -91,7 +90,20 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-pub fn to_response(reply: Reply, client_id: &str) -> HttpResponse {
+/// What the portal's REST headers say about a call (reference 5.1): the app that made it, and its times.
+pub struct RestHeaders<'a> {
+    /// The app's `client_id`, when the call was made with one of its tokens.
+    pub application: Option<&'a str>,
+    /// `X-Bitrix-Rest-Time`: seconds from reading the request to its answer.
+    pub time: f64,
+    /// `X-Bitrix-Rest-User-Time`: seconds the method ran. The sandbox holds the portal's lock and does no
+    /// I/O while a method runs, so its running time stands for the CPU time the portal reports.
+    pub user_time: f64,
+    /// `X-Bitrix-Rest-System-Time`: the sandbox spends no measurable system time in a method.
+    pub system_time: f64,
+}
+
+pub fn to_response(reply: Reply, headers: &RestHeaders<'_>) -> HttpResponse {
     if reply.drop {
         // An error from the body stream makes actix close the connection without writing the answer.
         let failing =
@@ -104,7 +116,13 @@ pub fn to_response(reply: Reply, client_id: &str) -> HttpResponse {
         b.content_type(reply.content_type);
     }
     b.insert_header(("Access-Control-Allow-Origin", "*"));
-    b.insert_header(("X-Bitrix-Rest-Application", client_id.to_owned()));
+    if let Some(client_id) = headers.application {
+        b.insert_header(("X-Bitrix-Rest-Application", client_id.to_owned()));
+    }
+    // The portal writes these with PHP's `number_format($seconds, 10, '.', '')`.
+    b.insert_header(("X-Bitrix-Rest-Time", format!("{:.10}", headers.time)));
+    b.insert_header(("X-Bitrix-Rest-User-Time", format!("{:.10}", headers.user_time)));
+    b.insert_header(("X-Bitrix-Rest-System-Time", format!("{:.10}", headers.system_time)));
     if let Some(loc) = reply.location {
         b.insert_header(("Location", loc));
     }
@@ -131,21 +149,27 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
         }
     }
     let method = req.match_info().get("method").unwrap_or("").to_owned();
+    // Parsing and writing the JSON out happen outside the lock; only the call itself holds it.
+    let wall = std::time::Instant::now();
     let raw = RawRequest {
         method: &method,
         query: req.query_string(),
-        content_type: header(&req, "content-type"),
-        body: &body,
+        body: params::read_body(header(&req, "content-type"), body).await,
         authorization: header(&req, "authorization"),
     };
-    // Parsing and writing the JSON out happen outside the lock; only the call itself holds it.
-    let wall = std::time::Instant::now();
-    let parsed = rest::parse(&raw);
-    let answer = {
+    let parsed = rest::parse(raw);
+    let answered = {
         let mut st = inner.lock();
         rest::handle(&mut st, &inner.info, host, parsed, wall)
     };
-    to_response(answer.into_reply(), &inner.info.client_id)
+    let time = wall.elapsed().as_secs_f64();
+    let headers = RestHeaders {
+        application: answered.by_app.then_some(inner.info.client_id.as_str()),
+        time,
+        user_time: answered.method_secs.min(time),
+        system_time: 0.0,
+    };
+    to_response(answered.answer.into_reply(), &headers)
 }
 
 async fn rest_portal(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
@@ -162,11 +186,11 @@ async fn token(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpR
         Ok(b) => b,
         Err(status) => return too_large(status),
     };
-    let mut params = parse_query(req.query_string());
-    params.merge_over(parse_body(header(&req, "content-type"), &body));
+    let mut fields = parse_query(req.query_string());
+    fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
     let result = {
         let mut st = inner.lock();
-        oauth::token(&mut st, &inner.info, &params)
+        oauth::token(&mut st, &inner.info, &fields)
     };
     match result {
         Ok(t) => HttpResponse::Ok().json(t),

@@ -1,6 +1,7 @@
 //! The Bitrix24 client against the sandbox, over HTTP: refresh, limits, faults, typed errors, redirects,
 //! the REST log.
 
+mod answers;
 mod errors;
 mod faults;
 mod limits;

@@ -150,3 +150,47 @@ async fn batch_commands_run_with_the_outer_token() {
             .all(|c| c.token.as_deref() == Some(no_crm.as_str()) || c.user_id == Some(MANAGER_CONTACTS))
     );
 }
+
+/// reference 5.6: `result_time` holds a time only for the commands that succeeded, as `result` holds their
+/// answers: with `halt=0` and one of three failing, two; with `halt=1`, only those before the failure.
+#[tokio::test]
+async fn result_time_holds_only_the_commands_that_succeeded() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let cmd = json!({"a": "profile", "b": "crm.calllist.get?ID=9999", "c": "user.current"});
+    let r = p.json("batch", &t, json!({"halt": 0, "cmd": cmd})).await;
+    let res = r.assert_ok();
+    let times = res["result_time"].as_object().unwrap_or_else(|| panic!("an object by key: {res}"));
+    assert_eq!(times.keys().collect::<Vec<_>>(), ["a", "c"], "{res}");
+    assert!(times.values().all(|t| t["start"].is_f64() && t["duration"].is_number()));
+    let r = p.json("batch", &t, json!({"halt": 1, "cmd": cmd})).await;
+    let res = r.assert_ok();
+    assert_eq!(res["result_time"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()), Some(vec!["a".into()]));
+}
+
+/// reference 5.6: `result_time` follows the rules of the other maps: `[]` when no command succeeded, a JSON
+/// list when the successful keys are 0..n-1, an object keyed by the command keys otherwise (numeric-string
+/// keys like `"7001"` included).
+#[tokio::test]
+async fn result_time_is_written_like_the_other_maps() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let r = p.json("batch", &t, json!({"cmd": {"x": "crm.calllist.get?ID=9999", "y": "no.such.method"}})).await;
+    let res = r.assert_ok();
+    assert_eq!((res["result"].clone(), res["result_time"].clone()), (json!([]), json!([])), "{res}");
+    let r = p.json("batch", &t, json!({"cmd": ["profile", "user.current", "crm.calllist.get?ID=9999"]})).await;
+    let res = r.assert_ok();
+    assert_eq!(res["result_time"].as_array().map(Vec::len), Some(2), "{res}");
+    assert!(res["result"].is_array());
+    let r = p.json("batch", &t, json!({"cmd": ["crm.calllist.get?ID=9999", "profile"]})).await;
+    let res = r.assert_ok();
+    assert_eq!(res["result_time"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()), Some(vec!["1".into()]));
+    let r = p.json("batch", &t, json!({"cmd": {"7001": "profile", "7002": "crm.calllist.get?ID=9999"}})).await;
+    let res = r.assert_ok();
+    assert!(res["result_time"]["7001"]["start"].is_f64(), "{res}");
+    assert_eq!(res["result_time"].as_object().map(|m| m.len()), Some(1));
+    assert_eq!(
+        res["result_error"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["7002".into()])
+    );
+}

@@ -290,10 +290,10 @@ async fn list_pages_by_fifty_and_start_minus_one_returns_all() {
     assert_eq!(n(&p.json("crm.calllist.list", &t, json!({"start": -1})).await), 60);
 }
 
-/// reference 1.6; crm-calllist-statuslist.md: the default `CALL_LIST` statuses.
+/// reference 1.6; crm-calllist-statuslist.md: the default `CALL_LIST` statuses of a portal in English.
 #[tokio::test]
 async fn statuslist_answers_the_default_statuses() {
-    let p = start().await;
+    let p = start_with(SandboxConfig { lang: "en".into(), ..small_config() }).await;
     let r = p.json("crm.calllist.statuslist", &p.token(NO_CRM), json!({})).await;
     let rows = r.assert_ok().as_array().unwrap();
     let got: Vec<(&str, &str, i64)> = rows
@@ -312,7 +312,32 @@ async fn statuslist_answers_the_default_statuses() {
     assert!(rows.iter().all(|s| s["ID"].is_u64()));
 }
 
-/// issue 3 "serves lists of 10,000 members": a 10,000-member list reads page by page and updates in one call.
+/// reference 1.6; the Russian edition of crm-calllist-statuslist.md: a portal in Russian (the default) names
+/// the statuses in Russian, whoever asks and in whatever language their page is.
+#[tokio::test]
+async fn statuslist_answers_in_the_portals_language() {
+    let p = start().await;
+    for user in [ADMIN, MANAGER_CONTACTS] {
+        let r = p.json("crm.calllist.statuslist", &p.token(user), json!({})).await;
+        let got: Vec<(String, String)> = r
+            .assert_ok()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["STATUS_ID"].as_str().unwrap().to_owned(), s["NAME"].as_str().unwrap().to_owned()))
+            .collect();
+        let want = [
+            ("IN_WORK", "В работе"),
+            ("SUCCESS", "Успешно"),
+            ("WRONG_NUMBER", "Неверный номер"),
+            ("STOP_CALLING", "Больше не звонить"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())), "user {user}");
+    }
+}
+
+/// reference 1.1 ("no size limit on ENTITIES"), 1.4: a 10,000-member list reads page by page and updates in
+/// one call.
 #[tokio::test]
 async fn a_ten_thousand_member_list_reads_and_updates() {
     let mut cfg = small_config();

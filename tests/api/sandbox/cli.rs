@@ -1,12 +1,14 @@
-//! `b24-calllist sandbox` (issue 3 "Build"): the command starts, prints its facts as one JSON line, and serves.
+//! `b24-calllist sandbox` (docs/sandbox.md "Run it"): the command starts, prints its facts as one JSON line,
+//! and serves.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-/// issue 3: `--json` prints one JSON object on the first line (addresses, credentials, a token pair per
-/// user) and the portal serves a 10,000-member list at once. It needs none of the app's settings.
+/// `--json` prints one JSON object on the first line (addresses, credentials, a token pair per
+/// user and what they may read) and the portal serves a 10,000-member list at once; `--language` sets the
+/// portal's language. It needs none of the app's settings.
 #[tokio::test]
 async fn the_command_prints_its_facts_and_serves_a_big_list() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_b24-calllist"))
@@ -19,6 +21,8 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
             "--big-list",
             "--limits",
             "off",
+            "--language",
+            "en",
             "--json",
         ])
         .env_remove("B24_CLIENT_ID")
@@ -33,7 +37,13 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
     let facts: serde_json::Value = serde_json::from_str(&line).expect("the first line is JSON");
     let rest = facts["rest_url"].as_str().unwrap().to_owned();
     assert!(!rest.contains(":1/"), "APP_LISTEN does not move the portal: {rest}");
-    assert_eq!(facts["users"].as_array().unwrap().len(), 5);
+    let users = facts["users"].as_array().unwrap();
+    assert_eq!(users.len(), 6);
+    assert_eq!(
+        users.iter().map(|u| u["reads"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["admin", "contacts+companies", "contacts", "companies", "no CRM", "own contacts+companies"],
+        "each user says what they may read"
+    );
     assert!(facts["client_id"].is_string() && facts["client_secret"].is_string() && facts["member_id"].is_string());
     let token = facts["users"][0]["access_token"].as_str().unwrap();
     let http = reqwest::Client::new();
@@ -49,7 +59,10 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
         .json()
         .await
         .unwrap();
+    let statuses: serde_json::Value =
+        http.get(format!("{rest}crm.calllist.statuslist?auth={token}")).send().await.unwrap().json().await.unwrap();
     child.kill().ok();
     child.wait().ok();
     assert_eq!(r["result"].as_array().map(Vec::len), Some(50), "{r}");
+    assert_eq!(statuses["result"][0]["NAME"], json!("In Progress"), "--language en names the statuses in English");
 }

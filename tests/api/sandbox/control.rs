@@ -1,10 +1,11 @@
-//! The control API under `/_sandbox/` (issue 3 "Inspection"): state, calls, mutators, knobs over HTTP.
+//! The control API under `/_sandbox/` (docs/sandbox.md "The control API"): the state, the call log, mutators
+//! and knobs, over HTTP.
 
 use serde_json::json;
 
 use super::*;
 
-/// issue 3 "Inspection": the state names the endpoints and the app's credentials.
+/// The state names the endpoints and the app's credentials, so a program in any language can find them.
 #[tokio::test]
 async fn state_describes_the_portal() {
     let p = start().await;
@@ -14,11 +15,14 @@ async fn state_describes_the_portal() {
     assert_eq!(s["client_id"], json!(p.sb.client_id()));
     assert_eq!(s["client_secret"], json!(p.sb.client_secret()));
     assert_eq!(s["member_id"], json!(p.sb.member_id()));
-    assert_eq!(s["users"].as_array().unwrap().len(), 5);
+    let users = s["users"].as_array().unwrap();
+    assert_eq!(users.len(), 6);
+    assert_eq!(users[5]["id"], json!(MANAGER_OWN));
+    assert_eq!(users[5]["permissions"]["own_contacts_only"], json!(true));
     assert_eq!(s["counts"]["contacts"], json!(60));
 }
 
-/// issue 3 "Inspection": calls record the method, parameters without auth, the user and token, status, error.
+/// The call log records the method, the parameters without auth, the user and token, the status and error.
 #[tokio::test]
 async fn calls_record_what_the_app_sent_and_as_whom() {
     let p = start().await;
@@ -36,7 +40,7 @@ async fn calls_record_what_the_app_sent_and_as_whom() {
     assert!(p.sb.calls().is_empty());
 }
 
-/// issue 3 "mutators for tests": lists added and changed over HTTP, seen by REST.
+/// Lists added and changed over HTTP, as another user would in the portal's UI, are what REST then reads.
 #[tokio::test]
 async fn lists_can_be_made_and_changed_over_http() {
     let p = start().await;
@@ -64,7 +68,7 @@ async fn lists_can_be_made_and_changed_over_http() {
     assert_eq!(r.assert_ok(), &json!([{"ID": 3, "STATUS": "SUCCESS", "ENTITY_TYPE": 3}]));
 }
 
-/// issue 3 control over HTTP: tokens, expiry, faults, one-shot faults and limit presets.
+/// Tokens, expiry, faults, one-shot faults and limit presets are all switchable over HTTP.
 #[tokio::test]
 async fn knobs_work_over_http() {
     let p = start().await;

@@ -206,3 +206,94 @@ async fn item_list_id_conditions_answer_as_a_scan_would() {
     let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "order": {"lastName": "ASC"}, "start": 50})).await;
     assert_eq!(ids_of(&r), expected);
 }
+
+/// The seed spreads responsible users, sources, companies and creation dates, so a CRM filter by any of them
+/// picks some contacts and not others.
+#[tokio::test]
+async fn the_seed_varies_what_crm_filters_pick_by() {
+    use std::collections::BTreeSet;
+    let p = start().await;
+    let contacts = p.sb.contacts();
+    let responsible: BTreeSet<u64> = contacts.iter().map(|c| c.assigned_by_id).collect();
+    let sources: BTreeSet<&str> = contacts.iter().map(|c| c.source_id.as_str()).collect();
+    let companies: BTreeSet<Option<u64>> = contacts.iter().map(|c| c.company_id).collect();
+    let years: BTreeSet<&str> = contacts.iter().map(|c| &c.created_time[..4]).collect();
+    assert!(responsible.len() >= 4 && responsible.contains(&MANAGER_OWN), "{responsible:?}");
+    assert!(sources.len() >= 4 && !sources.contains(""), "{sources:?}");
+    assert!(companies.len() >= 4 && companies.contains(&None), "{companies:?}");
+    assert_eq!(years, BTreeSet::from(["2024", "2025"]));
+    let company_owners: BTreeSet<u64> = p.sb.companies().iter().map(|c| c.assigned_by_id).collect();
+    assert!(company_owners.len() >= 3, "{company_owners:?}");
+}
+
+fn moment(iso: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso).unwrap().timestamp()
+}
+
+/// reference 2.2; crm-item-list.md: the filters "pick by CRM filter" uses, with the documented operators:
+/// `assignedById` (`=`, `@`, `!@`), `companyId`, `sourceId` (`@`, `!=`) and `createdTime` ranges (`>=`, `<=`,
+/// `>`, `<`, with an offset, without one, or a date alone), alone and together.
+#[tokio::test]
+async fn item_list_filters_by_responsible_company_source_and_creation_time() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let contacts = p.sb.contacts();
+    let pick = |keep: &dyn Fn(&b24_calllist::sandbox::Contact) -> bool| -> Vec<u64> {
+        contacts.iter().filter(|c| keep(c)).map(|c| c.id).collect()
+    };
+    let company = contacts.iter().find_map(|c| c.company_id).unwrap();
+    let (from, to) = ("2024-07-01T00:00:00+03:00", "2025-03-31T23:59:59+03:00");
+    let local_day = {
+        use chrono::TimeZone;
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        chrono::Local.from_local_datetime(&day).earliest().unwrap().timestamp()
+    };
+    let cases: Vec<(serde_json::Value, Vec<u64>)> = vec![
+        (json!({"assignedById": MANAGER_CONTACTS}), pick(&|c| c.assigned_by_id == MANAGER_CONTACTS)),
+        (json!({"@assignedById": [MANAGER_BOTH, MANAGER_OWN]}), pick(&|c| [2, 6].contains(&c.assigned_by_id))),
+        (json!({"!@assignedById": [ADMIN, MANAGER_OWN]}), pick(&|c| ![1, 6].contains(&c.assigned_by_id))),
+        (json!({"companyId": company}), pick(&|c| c.company_id == Some(company))),
+        (json!({"@sourceId": ["WEB", "CALL"]}), pick(&|c| ["WEB", "CALL"].contains(&c.source_id.as_str()))),
+        (json!({"!=sourceId": "WEB"}), pick(&|c| c.source_id != "WEB")),
+        (json!({">=createdTime": from}), pick(&|c| moment(&c.created_time) >= moment(from))),
+        (json!({"<=createdTime": to}), pick(&|c| moment(&c.created_time) <= moment(to))),
+        (
+            json!({">=createdTime": from, "<=createdTime": to}),
+            pick(&|c| (moment(from)..=moment(to)).contains(&moment(&c.created_time))),
+        ),
+        (json!({">createdTime": "2025-01-01"}), pick(&|c| moment(&c.created_time) > local_day)),
+        (json!({"<createdTime": "2025-01-01 00:00:00"}), pick(&|c| moment(&c.created_time) < local_day)),
+        (
+            json!({"assignedById": MANAGER_OWN, "@sourceId": ["WEB", "EMAIL", "CALL"], ">=createdTime": from}),
+            pick(&|c| {
+                c.assigned_by_id == MANAGER_OWN
+                    && ["WEB", "EMAIL", "CALL"].contains(&c.source_id.as_str())
+                    && moment(&c.created_time) >= moment(from)
+            }),
+        ),
+    ];
+    for (filter, want) in cases {
+        assert!(!want.is_empty() && want.len() < contacts.len(), "the seed makes {filter} pick some: {want:?}");
+        let select = ["id", "assignedById", "sourceId", "createdTime"];
+        let body = json!({"entityTypeId": 3, "select": select, "filter": filter, "start": -1});
+        let r = p.json("crm.item.list", &t, body).await;
+        r.assert_ok();
+        let want_page: Vec<u64> = want.iter().copied().take(50).collect();
+        assert_eq!(ids_of(&r), want_page, "{filter}");
+        let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": filter})).await;
+        assert_eq!(r.body["total"], json!(want.len()), "{filter}");
+    }
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "select": ["sourceId"], "filter": {"id": 1}})).await;
+    assert_eq!(r.assert_ok()["items"][0]["sourceId"], json!(p.sb.contact(1).unwrap().source_id));
+}
+
+/// reference 2.2 errors: a `createdTime` that is not a date, and `sourceId` on companies (they have none).
+#[tokio::test]
+async fn item_list_refuses_a_bad_date_and_a_field_the_type_lacks() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {">=createdTime": "yesterday"}})).await;
+    r.assert_error(400, "INVALID_ARG_VALUE", "Invalid filter: field 'createdTime' has invalid value");
+    let r = p.json("crm.item.list", &t, json!({"entityTypeId": 4, "filter": {"sourceId": "WEB"}})).await;
+    r.assert_error(400, "INVALID_ARG_VALUE", "Invalid filter: field 'sourceId' is not allowed in filter");
+}

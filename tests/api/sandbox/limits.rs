@@ -1,5 +1,5 @@
-//! Limits and faults: reference (bitrix24-behaviour.md) 5.5, bitrix24-docs/limits.md, and the issue's fault
-//! injection. Assertions are on outcomes and counts, never on how long something took.
+//! Limits and faults: reference (bitrix24-behaviour.md) 5.5, bitrix24-docs/limits.md, and the sandbox's fault
+//! injection (docs/sandbox.md). Assertions are on outcomes and counts, never on how long something took.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -139,7 +139,7 @@ async fn batch_commands_count_against_the_budget() {
     assert_eq!(res["result_error"]["c"]["error"], json!("OPERATION_TIME_LIMIT"));
 }
 
-/// issue "limits switchable": with limits off nothing is refused.
+/// reference 5.5: the limits are a setting; with them off nothing is refused.
 #[tokio::test]
 async fn limits_can_be_switched_off() {
     let p = start().await;
@@ -151,7 +151,7 @@ async fn limits_can_be_switched_off() {
     }
 }
 
-/// issue "Faults": every configured kind answers as the portal would.
+/// reference 5.3, 5.5: every injected fault answers with the status and envelope the portal gives for it.
 #[tokio::test]
 async fn faults_answer_as_the_portal_does() {
     let p = start().await;
@@ -171,7 +171,7 @@ async fn faults_answer_as_the_portal_does() {
     p.get("profile", &format!("auth={t}")).await.assert_ok();
 }
 
-/// issue "a dropped connection": the client sees a transport error, not an answer.
+/// A dropped connection: the client sees a transport error, not an answer.
 #[tokio::test]
 async fn a_dropped_connection_gives_no_answer() {
     let p = start().await;
@@ -185,7 +185,7 @@ async fn a_dropped_connection_gives_no_answer() {
     p.get("profile", &format!("auth={t}")).await.assert_ok();
 }
 
-/// issue "a one-shot fault on a named method": only the next call of that method fails.
+/// A one-shot fault on a named method: only the next call of that method fails.
 #[tokio::test]
 async fn a_one_shot_fault_hits_only_the_named_method_once() {
     let p = start().await;
@@ -196,7 +196,7 @@ async fn a_one_shot_fault_hits_only_the_named_method_once() {
     p.json("crm.calllist.statuslist", &t, json!({})).await.assert_ok();
 }
 
-/// issue "a fraction of calls": with rate 0.5 some calls fail and some pass; the dice are seeded.
+/// A fault rate of 0.5 fails some calls and passes others; the dice are seeded, so a run can be replayed.
 #[tokio::test]
 async fn a_fault_rate_fails_a_fraction_of_calls() {
     let p = start().await;
@@ -220,7 +220,7 @@ async fn a_fault_rate_fails_a_fraction_of_calls() {
     assert_eq!(a, b, "the same seed gives the same faults");
 }
 
-/// issue "fixed or random added latency": calls still succeed, and take at least the added time.
+/// Added latency, fixed or random: calls still succeed, and take at least the added time.
 #[tokio::test]
 async fn latency_is_added_to_calls() {
     let p = start().await;

@@ -6,11 +6,13 @@ mod calllist_read;
 mod calllist_update;
 mod cli;
 mod control;
+mod duplicates;
 mod frame;
 mod items;
 mod lifecycle;
 mod limits;
 mod oauth;
+mod own;
 mod property;
 mod rest;
 
@@ -23,6 +25,8 @@ pub const MANAGER_BOTH: u64 = 2;
 pub const MANAGER_CONTACTS: u64 = 3;
 pub const MANAGER_COMPANIES: u64 = 4;
 pub const NO_CRM: u64 = 5;
+/// Reads only the contacts and companies they are responsible for (Bitrix24's "own" level).
+pub const MANAGER_OWN: u64 = 6;
 
 pub struct TestPortal {
     pub sb: Sandbox,
@@ -132,6 +136,27 @@ impl TestPortal {
         Reply::of(r).await
     }
 
+    /// POST with a `multipart/form-data` body written by hand; an `auth` field is appended.
+    pub async fn multipart(&self, method: &str, token: &str, parts: &[Part<'_>]) -> Reply {
+        let mut all = parts.to_vec();
+        all.push(Part::Field("auth", token));
+        let (content_type, body) = multipart_body(&all);
+        self.post_raw(method, &content_type, body).await
+    }
+
+    /// POST with a body and content type as given, nothing added.
+    pub async fn post_raw(&self, method: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let r = self
+            .http
+            .post(self.rest(method))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        Reply::of(r).await
+    }
+
     /// GET with a query string written by hand.
     pub async fn get(&self, method: &str, query: &str) -> Reply {
         let r = self.http.get(format!("{}?{query}", self.rest(method))).send().await.expect("the sandbox answers");
@@ -163,4 +188,32 @@ impl TestPortal {
     pub fn company_ids(&self, n: usize) -> Vec<u64> {
         self.sb.companies().iter().take(n).map(|c| c.id).collect()
     }
+}
+
+/// One part of a multipart body: a field, or a file upload (name, file name, content).
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    Field(&'a str, &'a str),
+    File(&'a str, &'a str, &'a str),
+}
+
+pub const BOUNDARY: &str = "----sandbox-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body as a browser writes it: its content type and bytes.
+pub fn multipart_body(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let mut body = String::new();
+    for part in parts {
+        body.push_str(&format!("--{BOUNDARY}\r\n"));
+        match part {
+            Part::Field(name, value) => {
+                body.push_str(&format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+            }
+            Part::File(name, file, content) => body.push_str(&format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                 Content-Type: text/plain\r\n\r\n{content}\r\n"
+            )),
+        }
+    }
+    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body.into_bytes())
 }

@@ -2,6 +2,7 @@
 //! (bitrix24-behaviour.md) 5.1–5.3, 5.7 and bitrix24-docs/settings/how-to-call-rest-api/general-principles.md,
 //! bitrix24-docs/_includes/system-errors.md.
 
+use b24_calllist::sandbox::EntityKind;
 use serde_json::json;
 
 use super::*;
@@ -335,4 +336,212 @@ async fn event_and_placement_binding() {
             .status,
         403
     );
+}
+
+/// reference 5.1: a `multipart/form-data` body is read as a form body is: the same PHP bracket keys
+/// (`ENTITIES[]`, `FILTER[STATUS]`, `filter[@id][]`), `auth` among the fields, and file parts left out.
+#[tokio::test]
+async fn a_multipart_body_is_read_like_a_form_body() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let ids = p.contact_ids(3);
+    let list = p.sb.add_list(EntityKind::Contact, &ids[..1], None, ADMIN);
+    let (list_s, first, a, b) = (list.to_string(), ids[0].to_string(), ids[1].to_string(), ids[2].to_string());
+    let r = p
+        .multipart(
+            "crm.calllist.update",
+            &t,
+            &[
+                Part::Field("LIST_ID", &list_s),
+                Part::Field("ENTITY_TYPE", "CONTACT"),
+                Part::Field("ENTITIES[]", &a),
+                Part::File("ENTITIES[]", "more.txt", &first),
+                Part::Field("ENTITIES[]", &b),
+                Part::Field("WEBFORM_ID", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.assert_ok(), &json!(true), "the token came in the `auth` field");
+    let stored = p.sb.list(list).unwrap();
+    assert_eq!(stored.member_ids(), vec![ids[1], ids[2]], "the file part named ENTITIES[] is not a member");
+    assert_eq!(stored.webform_id, Some(1));
+    let from_multipart = p.sb.calls().pop().unwrap().params;
+    let form = format!("LIST_ID={list}&ENTITY_TYPE=CONTACT&ENTITIES[]={a}&ENTITIES[]={b}&WEBFORM_ID=1");
+    p.form("crm.calllist.update", &t, &form).await.assert_ok();
+    assert_eq!(p.sb.calls().pop().unwrap().params, from_multipart, "the same parameters as the form body");
+
+    let by_form = p.form("crm.calllist.items.get", &t, &format!("LIST_ID={list}&FILTER[STATUS]=IN_WORK")).await;
+    let by_multipart = p
+        .multipart(
+            "crm.calllist.items.get",
+            &t,
+            &[Part::Field("LIST_ID", &list_s), Part::Field("FILTER[STATUS]", "IN_WORK")],
+        )
+        .await;
+    assert_eq!(by_multipart.assert_ok(), by_form.assert_ok());
+    let by_form = p.form("crm.item.list", &t, &format!("entityTypeId=3&filter[@id][]={a}&filter[@id][]={b}")).await;
+    let by_multipart = p
+        .multipart(
+            "crm.item.list",
+            &t,
+            &[Part::Field("entityTypeId", "3"), Part::Field("filter[@id][]", &a), Part::Field("filter[@id][]", &b)],
+        )
+        .await;
+    assert_eq!(by_multipart.assert_ok()["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(by_multipart.body["result"], by_form.body["result"]);
+}
+
+/// reference 5.1: a multipart body that cannot be read gives no parameters, as invalid JSON does (so a token
+/// inside it is not found), and one over the size cap gets 413, as a form body does.
+#[tokio::test]
+async fn a_malformed_multipart_body_gives_no_parameters() {
+    let p = start_with(SandboxConfig { max_body_bytes: 4096, ..small_config() }).await;
+    let t = p.token(ADMIN);
+    let (content_type, good) = multipart_body(&[Part::Field("ID", "1")]);
+    let cut = good[..good.len() - 12].to_vec();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (&content_type, cut),
+        ("multipart/form-data", good.clone()),
+        (&content_type, b"no parts at all".to_vec()),
+        ("multipart/form-data; boundary=another", good.clone()),
+    ];
+    for (ct, body) in cases {
+        let r = p.post_raw(&format!("crm.calllist.get?auth={t}"), ct, body).await;
+        r.assert_error(400, "ERROR_ARGUMENT", "ID is not found");
+    }
+    let (_, with_auth) = multipart_body(&[Part::Field("ID", "1"), Part::Field("auth", &t)]);
+    let r = p.post_raw("crm.calllist.get", "multipart/form-data", with_auth).await;
+    r.assert_error(401, "NO_AUTH_FOUND", "Wrong authorization data");
+
+    let big = "7".repeat(5000);
+    let (ct, body) = multipart_body(&[Part::Field("ID", &big), Part::Field("auth", &t)]);
+    assert_eq!(p.post_raw("crm.calllist.get", &ct, body).await.status, 413);
+    let form = format!("ID={big}&auth={t}").into_bytes();
+    assert_eq!(p.post_raw("crm.calllist.get", "application/x-www-form-urlencoded", form).await.status, 413);
+}
+
+/// reference 5.1, 5.6: a `batch` sent as a multipart form (`cmd[key]`, `halt`, `auth` as fields) answers as the
+/// same batch sent as a form.
+#[tokio::test]
+async fn a_batch_can_be_sent_as_a_multipart_form() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let list = p.sb.add_list(EntityKind::Contact, &p.contact_ids(2), None, ADMIN);
+    let items = format!("crm.calllist.items.get?LIST_ID={list}&FILTER[STATUS]=IN_WORK");
+    let by_multipart = p
+        .multipart(
+            "batch",
+            &t,
+            &[
+                Part::Field("halt", "0"),
+                Part::Field("cmd[me]", "user.current"),
+                Part::Field("cmd[items]", &items),
+                Part::Field("cmd[bad]", "crm.calllist.get?ID=9999"),
+            ],
+        )
+        .await;
+    let by_form = p
+        .form(
+            "batch",
+            &t,
+            &format!(
+                "halt=0&cmd[me]=user.current&cmd[items]={}&cmd[bad]=crm.calllist.get%3FID%3D9999",
+                url::form_urlencoded::byte_serialize(items.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+    let (m, f) = (by_multipart.assert_ok(), by_form.assert_ok());
+    assert_eq!(m["result"]["items"].as_array().map(Vec::len), Some(2), "{m}");
+    for map in ["result", "result_error", "result_total", "result_next"] {
+        assert_eq!(m[map], f[map], "{map}");
+    }
+}
+
+/// The status of an answer and its headers, for the header checks.
+async fn headers_of(r: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap) {
+    let r = r.send().await.expect("the sandbox answers");
+    (r.status().as_u16(), r.headers().clone())
+}
+
+/// reference 5.1: every REST answer, success or error, single call or `batch`, 401 and limit refusals
+/// included, carries `Access-Control-Allow-Origin: *` and `X-Bitrix-Rest-Time`, `-User-Time`, `-System-Time`
+/// (seconds, written with ten decimals); `X-Bitrix-Rest-Application` names the app when the call came with
+/// one of its tokens, and only then.
+#[tokio::test]
+async fn every_answer_carries_the_portals_rest_headers() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let expired = p.token(MANAGER_BOTH);
+    p.sb.expire_access_tokens(Some(MANAGER_BOTH));
+    let narrow = p.sb.issue_tokens_with_scope(ADMIN, Some(&["user"])).unwrap().access_token;
+    let get = |q: String| p.http.get(q);
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, bool)> = vec![
+        ("a success", get(format!("{}?auth={t}", p.rest("profile"))), 200, true),
+        ("a method error", get(format!("{}?ID=9999&auth={t}", p.rest("crm.calllist.get"))), 400, true),
+        ("an unknown method", get(format!("{}?auth={t}", p.rest("crm.deal.frobnicate"))), 404, true),
+        ("a scope refusal", get(format!("{}?auth={narrow}", p.rest("crm.calllist.statuslist"))), 401, true),
+        ("no token", get(p.rest("profile")), 401, false),
+        ("an unknown token", get(format!("{}?auth=abcdefghijklmnopqrstuvwxyz012345", p.rest("profile"))), 401, false),
+        ("an expired token", get(format!("{}?auth={expired}", p.rest("profile"))), 401, false),
+        (
+            "a batch",
+            p.http
+                .post(p.rest("batch"))
+                .json(&json!({"auth": t, "cmd": {"a": "profile", "b": "crm.calllist.get?ID=9"}})),
+            200,
+            true,
+        ),
+        (
+            "a multipart call",
+            {
+                let (ct, body) = multipart_body(&[Part::Field("auth", &t)]);
+                p.http.post(p.rest("profile")).header("Content-Type", ct).body(body)
+            },
+            200,
+            true,
+        ),
+    ];
+    for (what, request, status, by_app) in cases {
+        let (got, h) = headers_of(request).await;
+        assert_eq!(got, status, "{what}");
+        assert_rest_headers(&h, by_app.then_some(p.sb.client_id()), what);
+    }
+
+    // limit refusals: the bucket (503) and the operating budget (429)
+    p.sb.set_limits(LimitsConfig { bucket: true, burst: 1.0, drain_per_sec: 0.0, ..LimitsConfig::off() });
+    let profile = format!("{}?auth={t}", p.rest("profile"));
+    assert_eq!(headers_of(p.http.get(&profile)).await.0, 200);
+    let (status, h) = headers_of(p.http.get(&profile)).await;
+    assert_eq!(status, 503);
+    assert_rest_headers(&h, Some(p.sb.client_id()), "a bucket refusal");
+    let (status, h) = headers_of(p.http.get(p.rest("profile"))).await;
+    assert_eq!(status, 503);
+    assert_rest_headers(&h, None, "a bucket refusal without a token");
+    p.sb.set_limits(LimitsConfig {
+        operating: true,
+        operating_limit_secs: 1.0,
+        operating_costs: [("profile".to_owned(), 5.0)].into(),
+        ..LimitsConfig::off()
+    });
+    assert_eq!(headers_of(p.http.get(&profile)).await.0, 200);
+    let (status, h) = headers_of(p.http.get(&profile)).await;
+    assert_eq!(status, 429);
+    assert_rest_headers(&h, Some(p.sb.client_id()), "an operating-time refusal");
+}
+
+#[track_caller]
+fn assert_rest_headers(h: &reqwest::header::HeaderMap, app: Option<&str>, what: &str) {
+    assert_eq!(h.get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"), "{what}: {h:?}");
+    assert_eq!(h.get("x-bitrix-rest-application").map(|v| v.to_str().unwrap()), app, "{what}: {h:?}");
+    for name in ["x-bitrix-rest-time", "x-bitrix-rest-user-time", "x-bitrix-rest-system-time"] {
+        let v = h.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let (whole, decimals) = v.split_once('.').unwrap_or((&v, ""));
+        assert!(
+            !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && decimals.len() == 10
+                && decimals.bytes().all(|b| b.is_ascii_digit()),
+            "{what}: {name} is seconds with ten decimals, not {v:?}"
+        );
+    }
 }

@@ -1,0 +1,117 @@
+//! The whole portal in one value: its records, the tokens it issued, the app's install state, the call log,
+//! the clock and the limits. One [`State`] lives behind the sandbox's mutex; every request works on it
+//! under the lock, so the portal is always consistent.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::limits::Runtime;
+use super::model::{
+    AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, EntityKind, InstalledApp,
+    OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
+};
+
+/// The whole portal.
+pub struct State {
+    pub users: BTreeMap<u64, User>,
+    pub contacts: BTreeMap<u64, Contact>,
+    pub companies: BTreeMap<u64, Company>,
+    pub webforms: BTreeMap<u64, Webform>,
+    pub lists: BTreeMap<u64, CallList>,
+    pub statuses: Vec<CallStatus>,
+    pub next_contact_id: u64,
+    pub next_company_id: u64,
+    pub next_list_id: u64,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, RefreshToken>,
+    pub codes: HashMap<String, AuthCode>,
+    pub app: InstalledApp,
+    pub calls: VecDeque<CallRecord>,
+    pub next_call_seq: u64,
+    pub oauth_stats: OAuthStats,
+    /// Seconds added to the wall clock (tests move time forward instead of sleeping).
+    pub clock_offset: f64,
+    /// When set, the portal answers REST calls with 302 to this base (the portal was renamed).
+    pub moved_to: Option<url::Url>,
+    /// The user the portal page shows by default.
+    pub current_user: u64,
+    /// Limits and faults, switchable while running.
+    pub rt: Runtime,
+    /// Every `POST` the portal sent to the app (install form, events), newest last.
+    pub deliveries: Vec<Delivery>,
+}
+
+impl State {
+    pub fn now(&self) -> f64 {
+        unix_now() + self.clock_offset
+    }
+
+    pub fn user(&self, id: u64) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    pub fn entity_exists(&self, kind: EntityKind, id: u64) -> bool {
+        match kind {
+            EntityKind::Contact => self.contacts.contains_key(&id),
+            EntityKind::Company => self.companies.contains_key(&id),
+        }
+    }
+
+    /// The user responsible for a contact or company (`ASSIGNED_BY_ID`), if it exists.
+    pub fn assigned_by(&self, kind: EntityKind, id: u64) -> Option<u64> {
+        match kind {
+            EntityKind::Contact => self.contacts.get(&id).map(|c| c.assigned_by_id),
+            EntityKind::Company => self.companies.get(&id).map(|c| c.assigned_by_id),
+        }
+    }
+
+    /// Whether a user with `perm` reads an item: it exists, and their rights (type, deny set, "own" level)
+    /// allow it.
+    pub fn can_read(&self, user_id: u64, perm: &Permissions, kind: EntityKind, id: u64) -> bool {
+        self.assigned_by(kind, id).is_some_and(|by| perm.can_read(user_id, kind, id, by))
+    }
+
+    /// A new pair for a user, as an iframe open or a grant gives.
+    pub fn issue_pair(
+        &mut self,
+        user_id: u64,
+        scope: Vec<String>,
+        access_ttl: u64,
+        refresh_ttl: u64,
+    ) -> (String, String) {
+        let now = self.now();
+        let access = random_token();
+        let refresh = random_token();
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                user_id,
+                scope: scope.clone(),
+                expires_at: now + access_ttl as f64,
+                refresh_token: refresh.clone(),
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                user_id,
+                scope,
+                expires_at: now + refresh_ttl as f64,
+                access_token: access.clone(),
+                used: false,
+            },
+        );
+        (access, refresh)
+    }
+
+    pub fn record_call(&mut self, mut rec: CallRecord, capacity: usize) -> u64 {
+        self.next_call_seq += 1;
+        rec.seq = self.next_call_seq;
+        if capacity > 0 {
+            while self.calls.len() >= capacity {
+                self.calls.pop_front();
+            }
+            self.calls.push_back(rec);
+        }
+        self.next_call_seq
+    }
+}
