@@ -11,7 +11,7 @@ mod save;
 pub use history::{Author, create_entry, save_entry};
 pub use read::{
     Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, Screen, ScreenRead, Tally, Visible, by_status,
-    lookup, overview, resolve_names, resolve_paste, screen, search, tally,
+    lookup, overview, readable, resolve_names, resolve_paste, screen, search, tally,
 };
 pub use save::{FormIntent, Intent, Preview, SaveError, SaveOutcome, create_list, preview, save};
 

@@ -79,6 +79,13 @@ fn reads_any(out: &mut crate::bitrix::batch::BatchOutcome, key: &str) -> bool {
     }
 }
 
+/// Which kinds of records the viewer may read, in one request.
+pub async fn readable<S: TokenStore>(caller: &Caller<'_, S>) -> Result<Readable, BitrixError> {
+    let probes = [readable_probe("contacts", EntityType::Contact), readable_probe("companies", EntityType::Company)];
+    let mut out = caller.batch_once(&probes, false).await?;
+    Ok(Readable { contacts: reads_any(&mut out, "contacts"), companies: reads_any(&mut out, "companies") })
+}
+
 /// A page of the portal's call lists: their forms, creators and how many members the viewer sees on each
 /// first page, in two requests.
 pub async fn overview<S: TokenStore>(caller: &Caller<'_, S>, page: u64) -> Result<Overview, BitrixError> {

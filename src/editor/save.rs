@@ -96,6 +96,9 @@ pub struct SaveOutcome {
     pub removed: Vec<EntityId>,
     /// Members the update asked for that Bitrix24 did not keep (it drops those the user may not read).
     pub dropped: Vec<EntityId>,
+    /// IDs to add that were left out when the change was planned again at saving (hidden from the manager
+    /// or deleted since the review), so Bitrix24 never had the chance to drop them silently.
+    pub skipped: Vec<EntityId>,
     pub form_before: Option<WebformId>,
     pub form_after: Option<WebformId>,
     pub members: Vec<Member>,
@@ -152,7 +155,9 @@ async fn plan_now<S: TokenStore>(
         Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
         Command::new("statuses", "crm.calllist.statuslist", json!({})),
     ];
-    let lookups = lookup_commands(entity_hint, ids, "q");
+    // Members to be removed are looked up too, so the review can name them.
+    let named: Vec<EntityId> = ids.iter().chain(intent.change.unwanted()).copied().collect();
+    let lookups = lookup_commands(entity_hint, &named, "q");
     extra.extend(lookups.iter().cloned());
     if extra.len() > 40 {
         // A very large selection is looked up in batches of its own.
@@ -171,7 +176,7 @@ async fn plan_now<S: TokenStore>(
             }
         }
     } else {
-        for (id, item) in super::resolve_names(caller, list.entity_type, ids).await? {
+        for (id, item) in super::resolve_names(caller, list.entity_type, &named).await? {
             names.insert(id, item.name);
         }
     }
@@ -289,6 +294,7 @@ pub async fn save<S: TokenStore>(
         added,
         removed: p.plan.removed.clone(),
         dropped,
+        skipped: p.skipped.clone(),
         form_before: p.form_before,
         form_after: list.webform,
         list,

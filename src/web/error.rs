@@ -12,7 +12,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::i18n::texts;
 use super::messages;
-use super::page::{ErrorPage, Framing, render};
+use super::page::{ErrorPage, Framing, OwnPage, render};
 use crate::bitrix::BitrixError;
 use crate::bitrix::incoming::FormError;
 use crate::domain::{BadId, Lang};
@@ -264,6 +264,7 @@ pub async fn render_errors(
     let own = res.response().error().and_then(|e| e.as_error::<PageError>());
     let page_error = match own {
         Some(p) => PageError::new(p.status, p.problem.clone()),
+        None if res.response().extensions().contains::<OwnPage>() => return Ok(res.map_into_left_body()),
         None => PageError::new(status, problem_for(status)),
     };
     let (req, _) = res.into_parts();

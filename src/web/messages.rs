@@ -120,6 +120,14 @@ pub fn too_many(lang: Lang, cap: usize) -> String {
     }
 }
 
+/// A list the portal will not show: it does not exist, or its members are all hidden from the viewer.
+pub fn bitrix_no_list(lang: Lang) -> String {
+    match lang {
+        Lang::En => "This call list does not exist, or none of its members are visible to you in the CRM.".into(),
+        Lang::Ru => "Такого списка обзвона нет, или ни один его участник не виден вам в CRM.".into(),
+    }
+}
+
 pub fn bitrix_not_a_list(lang: Lang) -> String {
     match lang {
         Lang::En => "There is no such call list.".into(),

@@ -53,14 +53,23 @@ fn origin(url: &Url) -> Option<String> {
     })
 }
 
+/// Marks a response as a page the app rendered itself, so the error-page middleware leaves it as it is
+/// even when its status is an error (a page that explains a refusal in its own way).
+#[derive(Debug, Clone, Copy)]
+pub struct OwnPage;
+
 /// Renders `page` with the framing and no caching (pages hold a session reference).
 pub fn render(status: StatusCode, framing: &Framing, page: &impl Template) -> HttpResponse {
     match page.render() {
-        Ok(html) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-            .insert_header((CONTENT_SECURITY_POLICY, framing.csp()))
-            .insert_header((CACHE_CONTROL, "no-store"))
-            .body(html),
+        Ok(html) => {
+            let mut res = HttpResponse::build(status)
+                .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+                .insert_header((CONTENT_SECURITY_POLICY, framing.csp()))
+                .insert_header((CACHE_CONTROL, "no-store"))
+                .body(html);
+            res.extensions_mut().insert(OwnPage);
+            res
+        }
         Err(e) => {
             tracing::error!(error = %e, "a page failed to render");
             HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body("page error")

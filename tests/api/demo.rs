@@ -70,10 +70,9 @@ async fn the_demo_prints_a_url_a_manager_can_save_through_and_stops_on_ctrl_c() 
     b.enter_app().await;
     b.wait("#lists").await;
     b.click("[data-open-list=\"1\"]").await;
-    let first = b.wait("#members input[name=\"member\"]").await;
+    let first = b.wait("#members input[name=\"remove\"]").await;
     let member: u64 = first.attr("value").await.unwrap().unwrap().parse().unwrap();
     b.check(&format!("#member-{member}")).await;
-    b.check("#intent-remove").await;
     b.click("#review").await;
     b.click("#confirm").await;
     b.wait("[data-notice=\"success\"]").await;

@@ -30,6 +30,10 @@ pub const ADMIN: u64 = 1;
 /// A manager who reads contacts and companies.
 pub const MANAGER: u64 = 2;
 pub const COMPANIES_ONLY: u64 = 4;
+/// A user without any CRM rights.
+pub const NO_CRM: u64 = 5;
+/// A manager who reads only the contacts and companies they are responsible for.
+pub const OWN_ONLY: u64 = 6;
 
 /// Which database engine the app under test keeps its data in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

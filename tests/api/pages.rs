@@ -121,10 +121,6 @@ pub fn notices(html: &str) -> String {
     html.lines().filter(|l| l.contains("data-notice")).collect::<Vec<_>>().join("\n")
 }
 
-fn join(v: &[u64]) -> String {
-    v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-}
-
 /// The one `crm.calllist.update` sent since `since`, with its parameters.
 fn the_update(app: &TestApp, since: u64) -> CallRecord {
     let updates: Vec<CallRecord> =
@@ -467,3 +463,23 @@ async fn all_that_match_a_search_are_added_with_the_count_shown(engine: Engine) 
     }
 }
 on_both_engines_app!(all_that_match_a_search_are_added_with_the_count_shown);
+
+async fn one_change_adds_and_removes_and_the_review_names_both(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = big_list(&app);
+    let before = app.sandbox.list(list).unwrap().member_ids();
+    let new = app.sandbox.add_contact("Both", "Ways");
+    let gone = before[3];
+    let m = Manager::open(&app, MANAGER).await;
+    let preview = m.review(list, Edit::add_and_remove(&[new], &[gone])).await;
+    assert!(preview.contains(&format!("data-added=\"{new}\"")) && preview.contains("Both Ways"), "{preview}");
+    assert!(preview.contains(&format!("data-removed=\"{gone}\"")), "the removal is named too");
+    let since = last_seq(&app);
+    let (status, page) = m.confirm(list, &preview).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-notice=\"success\""), "{}", notices(&page));
+    let mut want: Vec<u64> = before.iter().copied().filter(|id| *id != gone).collect();
+    want.push(new);
+    assert_eq!(sorted(sent_entities(&the_update(&app, since))), sorted(want));
+}
+on_both_engines_app!(one_change_adds_and_removes_and_the_review_names_both);

@@ -151,7 +151,9 @@ pub fn form_value(intent: FormIntent) -> String {
 
 pub fn parse(fields: &Fields) -> ChangeForm {
     let mut bad = Vec::new();
-    let add = ids_of(fields.all("add"), &mut bad);
+    // `pick` is the "+ Add" button of a search result: a field of its own, because a form library that sends
+    // the clicked button may let its value replace the other `add` fields.
+    let add = ids_of(fields.all("add").chain(fields.all("pick")), &mut bad);
     let remove = ids_of(fields.all("remove"), &mut bad);
     let nonempty = |name: &str| fields.get(name).map(str::trim).filter(|v| !v.is_empty());
     ChangeForm {

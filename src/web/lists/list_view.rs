@@ -9,6 +9,7 @@ use super::change_form::{ChangeForm, CrmFilter, Go, entity_code, form_value};
 use super::history::{self, HistoryRow};
 use super::words::{self, Words, words};
 use super::*;
+use crate::bitrix::ErrorCode;
 use crate::bitrix::methods::calllist::CallStatus;
 use crate::bitrix::methods::crm::{CrmItem, ItemFilter, search_filter};
 use crate::domain::{EntityId, Lang, ListId};
@@ -84,7 +85,7 @@ pub struct ListPage<'a> {
     pub size: String,
     pub size_age: String,
     pub counted: bool,
-    pub hidden_message: Option<&'static str>,
+    pub hidden_message: Option<String>,
     pub current_form: String,
     pub progress: Option<Progress>,
     pub adds: Vec<Chip>,
@@ -157,6 +158,28 @@ async fn the_screen(
     Ok(screen)
 }
 
+#[derive(Template)]
+#[template(path = "rights.html")]
+pub struct RightsPage<'a> {
+    pub t: &'a Texts,
+    pub w: &'a Words,
+    pub m: &'a Manager,
+    pub message: String,
+}
+
+/// The page for a list the portal will not show this manager: why, in their words, and the way back.
+async fn rights_page(state: &AppState, m: &Manager, entity: EntityType) -> Result<HttpResponse, PageError> {
+    let (t, w) = (texts(m.lang()), words(m.lang()));
+    let readable = editor::readable(&m.caller(state)).await?;
+    let message = match (readable.reads(entity), entity) {
+        (false, EntityType::Contact) => w.no_read_contacts.to_owned(),
+        (false, EntityType::Company) => w.no_read_companies.to_owned(),
+        (true, _) => messages::bitrix_no_list(m.lang()),
+    };
+    let page = RightsPage { t, w, m, message };
+    Ok(render(StatusCode::FORBIDDEN, &m.framing(), &page))
+}
+
 pub async fn editor_page(
     state: &AppState,
     m: &Manager,
@@ -166,7 +189,15 @@ pub async fn editor_page(
 ) -> Result<HttpResponse, PageError> {
     let lang = m.lang();
     let (t, w) = (texts(lang), words(lang));
-    let screen = the_screen(state, m, id, entity, &mut v).await?;
+    let screen = match the_screen(state, m, id, entity, &mut v).await {
+        Ok(s) => s,
+        Err(PageError { problem: crate::web::error::Problem::Bitrix(e), .. })
+            if matches!(e.code(), Some(ErrorCode::ListIdError | ErrorCode::AccessError)) =>
+        {
+            return rights_page(state, m, entity).await;
+        }
+        Err(e) => return Err(e),
+    };
     let entity = screen.list.entity_type;
     let caller = m.caller(state);
     if v.go == Go::Count {
@@ -246,11 +277,15 @@ pub async fn editor_page(
         None => (None, false, 0),
     };
     let (forms, inactive_forms) = form_options(t, w, &screen, v.form.form);
-    let hidden_message =
-        (screen.nothing_visible && screen.members.is_empty() && v.form.status.is_none()).then(|| match entity {
-            EntityType::Contact => w.no_read_contacts,
-            EntityType::Company => w.no_read_companies,
-        });
+    let nothing_here = screen.nothing_visible && screen.page == 0 && v.form.status.is_none();
+    let hidden_message = match nothing_here && !counted.as_ref().is_some_and(|c| c.total > 0) {
+        true => Some(match (editor::readable(&caller).await?.reads(entity), entity) {
+            (false, EntityType::Contact) => w.no_read_contacts.to_owned(),
+            (false, EntityType::Company) => w.no_read_companies.to_owned(),
+            (true, _) => messages::bitrix_no_list(lang),
+        }),
+        false => None,
+    };
     let records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
     let now = chrono::Utc::now().timestamp();
     let page = ListPage {
@@ -266,7 +301,7 @@ pub async fn editor_page(
         size: size_label(lang, counted.as_deref(), &screen),
         size_age: counted.as_ref().map(|c| words::age(lang, now - c.at)).unwrap_or_default(),
         counted: counted.is_some(),
-        hidden_message: if counted.as_ref().is_some_and(|c| c.total > 0) { None } else { hidden_message },
+        hidden_message,
         current_form: form_name(t, &screen.forms, screen.list.webform),
         progress: counted.as_deref().map(|c| progress(lang, w, &screen.statuses, c)),
         adds,

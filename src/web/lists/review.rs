@@ -213,10 +213,13 @@ async fn saved(state: &AppState, m: &Manager, id: ListId, done: SaveOutcome) -> 
     });
     let summary = words::saved(lang, done.added.len(), done.removed.len(), done.members.len(), form);
     let mut notices = vec![Notice::success(summary)];
+    let entity = done.list.entity_type;
+    if !done.skipped.is_empty() {
+        notices.push(Notice::warning(messages::skipped(lang, entity, &done.skipped)));
+    }
     if !done.dropped.is_empty() {
         notices.push(Notice::warning(messages::dropped(lang, &done.dropped)));
     }
-    let entity = done.list.entity_type;
     let view = View { notices, saved: Some((done.screen(), done.tally())), ..View::of(Default::default(), Go::View) };
     editor_page(state, m, id, entity, view).await
 }
