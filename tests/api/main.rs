@@ -3,6 +3,7 @@
 mod browser;
 mod client;
 mod demo;
+mod demo_database;
 mod error_pages;
 mod front_door;
 mod harness;
