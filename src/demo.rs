@@ -79,7 +79,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let db_path = args.data.clone().unwrap_or_else(|| temp.path().join("demo.db"));
     let keys = Keyring::new(SecretKey::generate(), vec![]);
     let settings = Settings::local(LocalApp {
-        database: DatabaseUrl::Sqlite { path: db_path },
+        database: DatabaseUrl::Sqlite { path: db_path.clone() },
         listen: listener.local_addr()?,
         client_id: sandbox.client_id().to_owned(),
         client_secret: SecretString::from(sandbox.client_secret().to_owned()),
@@ -101,6 +101,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "b24-calllist demo: the portal at {}, the app at {app_url}. Switch users on the portal page. Ctrl-C stops both.",
         sandbox.portal_url()
     );
+    eprintln!("{}", inspect_hint(&db_path, args.data.is_none()));
 
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -112,6 +113,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     sandbox.stop().await;
     drop(temp);
     Ok(())
+}
+
+/// Where the app's data is, and the operator command that shows it: the demo is also where an operator first
+/// meets `portals`. No key is printed: `portals list` shows the portals without one.
+fn inspect_hint(db_path: &std::path::Path, temporary: bool) -> String {
+    let path = std::path::absolute(db_path).unwrap_or_else(|_| db_path.to_owned());
+    let lifetime = if temporary { " (removed when the demo stops)" } else { "" };
+    let assignment = shell_word(&format!("DATABASE_URL=sqlite://{}", path.display()));
+    format!(
+        "The app's database: {}{lifetime}. To look inside while the demo runs:\n  {assignment} b24-calllist portals list",
+        path.display()
+    )
+}
+
+/// `word` as one shell word: unchanged when it holds nothing the shell would split or expand, else quoted.
+fn shell_word(word: &str) -> String {
+    let plain = word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-=:+,@%".contains(c));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 #[cfg(unix)]
@@ -127,4 +146,15 @@ async fn terminate() {
 #[cfg(not(unix))]
 async fn terminate() {
     std::future::pending().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_the_shell_would_split_is_quoted() {
+        assert_eq!(shell_word("DATABASE_URL=sqlite:///tmp/a/demo.db"), "DATABASE_URL=sqlite:///tmp/a/demo.db");
+        assert_eq!(shell_word("DATABASE_URL=sqlite:///my dir/it's.db"), r"'DATABASE_URL=sqlite:///my dir/it'\''s.db'");
+    }
 }

@@ -1,7 +1,8 @@
 //! Settings: read from the environment (and an optional `.env`) by clap, then parsed into typed values.
 //!
-//! Every variable is declared once, in [`SettingsArgs`], so `--help` lists them all. A command asks for the
-//! typed settings it needs; a missing or malformed one becomes a [`SettingError`] that names the variable
+//! Every variable is declared once: [`SettingsArgs`] holds what `serve` reads, built from [`CommonArgs`] (the
+//! database and the logs, all `migrate` reads) and [`KeyArgs`] (which `portals` reads too), so each command's
+//! `--help` lists exactly its own. A command asks for the typed settings it needs; a missing or malformed one becomes a [`SettingError`] that names the variable
 //! and says what is expected, and the command stops before doing anything.
 
 use std::fmt;
@@ -15,30 +16,30 @@ use crate::bitrix::RateLimit;
 use crate::keys::{Keyring, SecretKey};
 pub use crate::store::DatabaseUrl;
 
-/// The raw settings as clap reads them. Strings, so that parsing (and its error messages) stays ours.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct SettingsArgs {
-    /// The app's client id from the Bitrix24 partner or local-app form (required by `serve`).
-    #[arg(long, env = "B24_CLIENT_ID", global = true, value_name = "ID")]
-    pub client_id: Option<String>,
-
-    /// The app's client secret from the same form (required by `serve`).
-    #[arg(long, env = "B24_CLIENT_SECRET", global = true, hide_env_values = true, value_name = "SECRET")]
-    pub client_secret: Option<String>,
-
-    /// Public address of the app: https, or http on a loopback address for local runs (required by `serve`).
-    #[arg(long, env = "APP_BASE_URL", global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-
-    /// Address to bind.
-    #[arg(long, env = "APP_LISTEN", global = true, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
-    pub listen: String,
-
+/// Where the data is and how to log: all `migrate` reads, and part of what `portals` and `serve` read.
+/// Strings, so that parsing (and its error messages) stays ours. `global`, so that `portals list` and its
+/// siblings take them after their own name.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
     /// `sqlite://PATH` or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_name = "URL",
           default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "APP_LOG_FORMAT", global = true, value_name = "FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl Default for CommonArgs {
+    fn default() -> Self {
+        CommonArgs { database_url: DEFAULT_DATABASE_URL.into(), log_format: "text".into() }
+    }
+}
+
+/// The key ring: what `portals` needs to open sealed tokens, and `serve` to seal and sign.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct KeyArgs {
     /// 32 random bytes in base64: seals tokens, signs sessions and OAuth state (required by `serve`).
     #[arg(long, env = "APP_SECRET_KEY", global = true, hide_env_values = true, value_name = "BASE64")]
     pub secret_key: Option<String>,
@@ -46,27 +47,68 @@ pub struct SettingsArgs {
     /// Older keys, comma-separated, still accepted for reading after a key rotation.
     #[arg(long, env = "APP_PREVIOUS_SECRET_KEYS", global = true, hide_env_values = true, value_name = "BASE64,…")]
     pub previous_secret_keys: Option<String>,
+}
+
+/// Every setting `serve` reads. The other commands take only their part ([`CommonArgs`], [`KeyArgs`]), and
+/// `demo` and `sandbox` none, so each `--help` lists what that command reads.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SettingsArgs {
+    /// The app's client id from the Bitrix24 partner or local-app form (required by `serve`).
+    #[arg(long, env = "B24_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// The app's client secret from the same form (required by `serve`).
+    #[arg(long, env = "B24_CLIENT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+
+    /// Public address of the app: https, or http on a loopback address for local runs (required by `serve`).
+    #[arg(long, env = "APP_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Address to bind.
+    #[arg(long, env = "APP_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
 
     /// The Bitrix24 OAuth server (token endpoint and app-level REST).
-    #[arg(long, env = "B24_OAUTH_SERVER", global = true, value_name = "URL", default_value = DEFAULT_OAUTH_SERVER)]
+    #[arg(long, env = "B24_OAUTH_SERVER", value_name = "URL", default_value = DEFAULT_OAUTH_SERVER)]
     pub oauth_server: String,
 
     /// Accept `http://` and loopback portal endpoints: for the sandbox, tests and on-premise portals without TLS.
-    #[arg(long, env = "APP_ALLOW_INSECURE_PORTALS", global = true, value_name = "BOOL", default_value = "false")]
+    #[arg(long, env = "APP_ALLOW_INSECURE_PORTALS", value_name = "BOOL", default_value = "false")]
     pub allow_insecure_portals: String,
 
     /// Each portal's request budget: `standard` (burst 50, then 2 a second), `enterprise` (250, then 5) or
     /// `BURST/PER_SECOND`.
-    #[arg(long, env = "B24_RATE_LIMIT", global = true, value_name = "PLAN", default_value = "standard")]
+    #[arg(long, env = "B24_RATE_LIMIT", value_name = "PLAN", default_value = "standard")]
     pub rate_limit: String,
 
     /// Days the log of REST calls is kept (at least 3, as Bitrix24's marketplace rules require).
-    #[arg(long, env = "APP_REST_LOG_RETENTION_DAYS", global = true, value_name = "DAYS", default_value = "7")]
+    #[arg(long, env = "APP_REST_LOG_RETENTION_DAYS", value_name = "DAYS", default_value = "7")]
     pub rest_log_retention_days: String,
+}
 
-    /// Log format: `text` or `json`.
-    #[arg(long, env = "APP_LOG_FORMAT", global = true, value_name = "FORMAT", default_value = "text")]
-    pub log_format: String,
+impl Default for SettingsArgs {
+    /// The defaults clap fills in, and nothing that `serve` requires.
+    fn default() -> Self {
+        SettingsArgs {
+            client_id: None,
+            client_secret: None,
+            base_url: None,
+            listen: DEFAULT_LISTEN.into(),
+            common: CommonArgs::default(),
+            keys: KeyArgs::default(),
+            oauth_server: DEFAULT_OAUTH_SERVER.into(),
+            allow_insecure_portals: "false".into(),
+            rate_limit: "standard".into(),
+            rest_log_retention_days: "7".into(),
+        }
+    }
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -183,8 +225,8 @@ impl Settings {
     }
 }
 
-impl SettingsArgs {
-    /// The settings every command needs.
+impl CommonArgs {
+    /// Where the data is and how to log.
     pub fn common(&self) -> Result<CommonSettings, SettingErrors> {
         let mut errors = Vec::new();
         let database = collect(
@@ -198,10 +240,28 @@ impl SettingsArgs {
             _ => Err(SettingErrors(errors)),
         }
     }
+}
 
-    /// The key ring alone, for commands that open sealed values without serving.
+impl KeyArgs {
+    /// The key ring; `APP_SECRET_KEY` is required.
     pub fn keys(&self) -> Result<Keyring, SettingErrors> {
         parse_keys(self.secret_key.as_deref(), self.previous_secret_keys.as_deref()).map_err(|e| SettingErrors(vec![e]))
+    }
+
+    /// The key ring when `APP_SECRET_KEY` is set, for commands that can do without opening sealed values.
+    /// A key that is set but malformed is still an error: the operator meant to give one.
+    pub fn keys_if_given(&self) -> Result<Option<Keyring>, SettingErrors> {
+        match self.secret_key.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(_) => self.keys().map(Some),
+        }
+    }
+}
+
+impl SettingsArgs {
+    /// Where the data is and how to log.
+    pub fn common(&self) -> Result<CommonSettings, SettingErrors> {
+        self.common.common()
     }
 
     /// Everything `serve` needs; every problem is reported, one line each.
@@ -226,7 +286,10 @@ impl SettingsArgs {
                 SettingError::invalid("APP_LISTEN", format!("`{}` is not an address", self.listen), EXPECT_LISTEN)
             }),
         );
-        let keys = collect(&mut errors, parse_keys(self.secret_key.as_deref(), self.previous_secret_keys.as_deref()));
+        let keys = collect(
+            &mut errors,
+            parse_keys(self.keys.secret_key.as_deref(), self.keys.previous_secret_keys.as_deref()),
+        );
         let oauth_server =
             collect(&mut errors, parse_oauth_server(&self.oauth_server, allow_insecure.unwrap_or(false)));
         let rate_limit = collect(&mut errors, parse_rate_limit(&self.rate_limit));
@@ -416,15 +479,11 @@ mod tests {
             client_id: Some("local.abc".into()),
             client_secret: Some("secret".into()),
             base_url: Some("https://app.example.com".into()),
-            listen: DEFAULT_LISTEN.into(),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            secret_key: Some(crate::keys::SecretKey::generate().to_base64()),
-            previous_secret_keys: None,
-            oauth_server: DEFAULT_OAUTH_SERVER.into(),
-            allow_insecure_portals: "false".into(),
-            rate_limit: "standard".into(),
-            rest_log_retention_days: "7".into(),
-            log_format: "text".into(),
+            keys: KeyArgs {
+                secret_key: Some(crate::keys::SecretKey::generate().to_base64()),
+                previous_secret_keys: None,
+            },
+            ..SettingsArgs::default()
         }
     }
 
@@ -437,16 +496,7 @@ mod tests {
 
     #[test]
     fn every_missing_required_setting_is_named() {
-        let args = SettingsArgs {
-            listen: DEFAULT_LISTEN.into(),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            oauth_server: DEFAULT_OAUTH_SERVER.into(),
-            allow_insecure_portals: "false".into(),
-            rate_limit: "standard".into(),
-            rest_log_retention_days: "7".into(),
-            log_format: "text".into(),
-            ..Default::default()
-        };
+        let args = SettingsArgs::default();
         let errors = args.for_serve().unwrap_err();
         let vars: Vec<_> = errors.0.iter().map(|e| e.var).collect();
         assert_eq!(vars, ["B24_CLIENT_ID", "B24_CLIENT_SECRET", "APP_BASE_URL", "APP_SECRET_KEY"]);
@@ -454,9 +504,19 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_optional_where_asked_for_if_given_but_must_be_valid_when_set() {
+        assert!(KeyArgs::default().keys_if_given().unwrap().is_none());
+        let blank = KeyArgs { secret_key: Some("  ".into()), previous_secret_keys: None };
+        assert!(blank.keys_if_given().unwrap().is_none());
+        let bad = KeyArgs { secret_key: Some("c2hvcnQ=".into()), previous_secret_keys: None };
+        assert_eq!(bad.keys_if_given().unwrap_err().0[0].var, "APP_SECRET_KEY");
+        assert!(full().keys.keys_if_given().unwrap().is_some());
+    }
+
+    #[test]
     fn a_short_key_is_refused_with_its_length() {
         let mut args = full();
-        args.secret_key = Some("c2hvcnQ=".into());
+        args.keys.secret_key = Some("c2hvcnQ=".into());
         let e = args.for_serve().unwrap_err();
         assert_eq!(e.0[0].var, "APP_SECRET_KEY");
         assert!(e.0[0].problem.contains("5 bytes"), "{}", e.0[0].problem);
@@ -474,7 +534,7 @@ mod tests {
     #[test]
     fn an_unknown_database_scheme_is_named() {
         let mut args = full();
-        args.database_url = "mysql://x".into();
+        args.common.database_url = "mysql://x".into();
         let e = args.common().unwrap_err();
         assert_eq!(e.0[0].var, "DATABASE_URL");
         assert!(e.0[0].problem.contains("`mysql`"));

@@ -1,7 +1,10 @@
 //! One page error for every handler. A handler returns `Result<_, PageError>`; the layers' errors convert
 //! into it with `?`. It is rendered once, by [`render_errors`], in the viewer's language and framing as the
 //! request came to know them (the session's language, else `LANG`, else `Accept-Language`). Errors actix
-//! makes itself (404, 405, 413, unreadable bodies) get the same page.
+//! makes itself (404, 405, 413, unreadable bodies) get the same page. Only what actix-http refuses while it
+//! still reads the request head never reaches the app, so it stays a bare answer with an empty body: a request
+//! target over 65,534 bytes (400, the `http` crate's `Uri` limit) and a head over 128 KiB or with more than
+//! 96 headers (431).
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,7 +17,7 @@ use super::i18n::texts;
 use super::messages;
 use super::page::{ErrorPage, Framing, OwnPage, render};
 use crate::bitrix::BitrixError;
-use crate::bitrix::incoming::FormError;
+use crate::bitrix::incoming::{FormError, FormProblem};
 use crate::domain::{BadId, Lang};
 use crate::editor::SaveError;
 use crate::portal::{EntryError, InstallError, ReauthError, Refusal, SessionError};
@@ -63,7 +66,15 @@ impl PageError {
         let t = texts(lang);
         let plain = |s: &str| (s.to_owned(), None);
         match &self.problem {
-            Problem::BadForm(e) => (t.err_bad_form.to_owned(), Some(messages::form_problem(lang, e))),
+            Problem::BadForm(e) => {
+                // A body too large or unreadable is not the portal forgetting a field: say what it is.
+                let message = match e.problem {
+                    FormProblem::TooLarge { .. } => t.err_too_large,
+                    FormProblem::NotUtf8 | FormProblem::Malformed(_) => t.err_bad_request,
+                    _ => t.err_bad_form,
+                };
+                (message.to_owned(), Some(messages::form_problem(lang, e)))
+            }
             Problem::NotInstalled => plain(t.err_unknown_portal),
             Problem::TokenRefused => plain(t.err_token_refused),
             Problem::AccessDenied => plain(t.err_access_denied),
@@ -118,7 +129,11 @@ impl From<StoreError> for PageError {
 
 impl From<FormError> for PageError {
     fn from(e: FormError) -> Self {
-        PageError::new(StatusCode::BAD_REQUEST, Problem::BadForm(e))
+        let status = match e.problem {
+            FormProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        PageError::new(status, Problem::BadForm(e))
     }
 }
 

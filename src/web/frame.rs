@@ -25,7 +25,7 @@ pub async fn get(req: HttpRequest) -> HttpResponse {
 pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let query = FrameQuery::parse(req.query_string());
     // Until the portal is known, errors are framed for the origin the request claims.
-    Viewer::record(&req, query.lang, Framing::claimed(&query.domain, query.https));
+    Viewer::record(&req, requested_lang(req.head(), req.query_string()), Framing::claimed(&query.domain, query.https));
     let form = FrameForm::parse(&body)?;
     let entered = state.portals.enter(&form, query.lang).await?;
     if !query.domain.is_empty() && !query.domain.eq_ignore_ascii_case(&entered.portal.domain) {

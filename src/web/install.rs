@@ -31,7 +31,7 @@ pub async fn get(req: HttpRequest) -> HttpResponse {
 
 pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let query = FrameQuery::parse(req.query_string());
-    Viewer::record(&req, query.lang, Framing::claimed(&query.domain, query.https));
+    Viewer::record(&req, requested_lang(req.head(), req.query_string()), Framing::claimed(&query.domain, query.https));
     let form = FrameForm::parse(&body)?;
     let refresh = form.refresh_id.clone().ok_or(FormError { field: "REFRESH_ID", problem: FormProblem::Missing })?;
     let installing = PortalStatus::Installing;

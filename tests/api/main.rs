@@ -4,6 +4,8 @@ mod architecture;
 mod browser;
 mod client;
 mod demo;
+mod demo_database;
+mod error_pages;
 mod front_door;
 mod harness;
 mod helpers;

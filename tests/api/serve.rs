@@ -192,3 +192,182 @@ async fn the_portals_command_lists_shows_and_forgets() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("no portal with member_id"));
 }
+
+/// The server's settings, which `demo` and `sandbox` do not read and so must not offer (the sandbox has a
+/// `--listen` of its own; the server's is named by its `[env: APP_LISTEN]`).
+const SERVER_FLAGS: &[&str] = &[
+    "--database-url",
+    "--secret-key",
+    "--previous-secret-keys",
+    "--base-url",
+    "--oauth-server",
+    "--allow-insecure-portals",
+    "--rate-limit",
+    "--rest-log-retention-days",
+    "--log-format",
+];
+
+fn help_of(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bare_command(dir.path()).args(args).arg("--help").output().unwrap();
+    assert!(out.status.success(), "{args:?} --help");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn each_command_offers_only_the_settings_it_reads() {
+    for command in ["demo", "sandbox"] {
+        let help = help_of(&[command]);
+        for flag in SERVER_FLAGS {
+            assert!(!help.contains(flag), "`{command} --help` offers the server's {flag}:\n{help}");
+        }
+        assert!(!help.contains("[env: "), "`{command} --help` reads no app setting:\n{help}");
+    }
+    let serve = help_of(&["serve"]);
+    for flag in SERVER_FLAGS {
+        assert!(serve.contains(flag), "`serve --help` lacks {flag}");
+    }
+    let migrate = help_of(&["migrate"]);
+    assert!(migrate.contains("DATABASE_URL") && migrate.contains("APP_LOG_FORMAT"), "{migrate}");
+    assert!(!migrate.contains("APP_SECRET_KEY") && !migrate.contains("B24_CLIENT_ID"), "{migrate}");
+    for command in [&["portals"][..], &["portals", "list"], &["portals", "show"]] {
+        let help = help_of(command);
+        assert!(help.contains("DATABASE_URL") && help.contains("APP_SECRET_KEY"), "{command:?}:\n{help}");
+        assert!(!help.contains("B24_CLIENT_ID") && !help.contains("APP_BASE_URL"), "{command:?}:\n{help}");
+    }
+}
+
+/// A SQLite database holding two portals with IDs and domains of different lengths; its URL and key.
+async fn two_portals() -> (TestDb, SecretKey, String) {
+    let db = TestDb::sqlite();
+    let key = SecretKey::generate();
+    let store = db.store(&b24_calllist::keys::Keyring::new(key.clone(), vec![])).await;
+    store.save_install(&install(&member("a223c6b3710f85df22e9377d6c4f7553"), &token(), &token(), None)).await.unwrap();
+    let mut short = install(&member("b7"), &token(), &token(), None);
+    short.domain = "a-rather-longer-portal-name.bitrix24.example".into();
+    store.save_install(&short).await.unwrap();
+    let url = format!("sqlite://{}", db.sqlite_path.as_ref().unwrap().display());
+    (db, key, url)
+}
+
+/// Runs `portals …` against `url`, with `key` as APP_SECRET_KEY when given.
+fn portals(dir: &std::path::Path, url: &str, key: Option<&SecretKey>, args: &[&str]) -> std::process::Output {
+    let mut cmd = bare_command(dir);
+    cmd.arg("portals").args(args).env("DATABASE_URL", url);
+    if let Some(key) = key {
+        cmd.env("APP_SECRET_KEY", key.to_base64());
+    }
+    cmd.output().unwrap()
+}
+
+/// Checks that every line's cells start where the header's do; returns the lines.
+fn aligned_table(text: &str, header: &[&str]) -> Vec<String> {
+    let lines: Vec<String> = text.lines().take_while(|l| !l.is_empty()).map(str::to_owned).collect();
+    let starts: Vec<usize> =
+        header.iter().map(|h| lines[0].find(h).unwrap_or_else(|| panic!("no {h}:\n{text}"))).collect();
+    for line in &lines[1..] {
+        for (i, start) in starts.iter().enumerate().skip(1) {
+            let before = &line[..*start];
+            assert!(before.ends_with("  "), "column {} of {line:?} does not start at {start}:\n{text}", header[i]);
+            assert!(!line[*start..].starts_with(' '), "column {} of {line:?} starts late:\n{text}", header[i]);
+        }
+        assert_eq!(line.trim_end(), line, "no trailing spaces");
+    }
+    lines
+}
+
+#[tokio::test]
+async fn portals_list_needs_no_key_and_aligns_its_columns() {
+    let (_db, key, url) = two_portals().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let out = portals(dir.path(), &url, None, &["list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines = aligned_table(&text, &["MEMBER_ID", "DOMAIN", "STATUS", "UPDATED"]);
+    assert_eq!(lines.len(), 3, "a header and two portals:\n{text}");
+    assert!(!lines[0].contains("TOKENS"), "no token column without a key:\n{text}");
+    assert!(text.contains("tokens: not checked (no APP_SECRET_KEY)"), "{text}");
+
+    let out = portals(dir.path(), &url, Some(&key), &["list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines = aligned_table(&text, &["MEMBER_ID", "DOMAIN", "STATUS", "TOKENS", "UPDATED"]);
+    assert!(lines[1..].iter().all(|l| l.contains(" stored ")), "with the key, the tokens open:\n{text}");
+    assert!(!text.contains("not checked"), "{text}");
+
+    let show = portals(dir.path(), &url, None, &["show", "b7"]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(show.status.success() && text.contains("not checked (no APP_SECRET_KEY)"), "{text}");
+}
+
+#[tokio::test]
+async fn under_a_wrong_key_list_and_show_agree_that_the_tokens_are_unreadable() {
+    let (_db, _key, url) = two_portals().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = SecretKey::generate();
+
+    let list = portals(dir.path(), &url, Some(&wrong), &["list"]);
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    let text = String::from_utf8_lossy(&list.stdout);
+    let rows: Vec<_> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows.iter().all(|r| r.contains("unreadable with this key")), "{text}");
+
+    for id in ["a223c6b3710f85df22e9377d6c4f7553", "b7"] {
+        let show = portals(dir.path(), &url, Some(&wrong), &["show", id]);
+        let text = String::from_utf8_lossy(&show.stdout);
+        let tokens = text.lines().find(|l| l.starts_with("tokens:")).unwrap_or_default();
+        assert!(tokens.contains("unreadable with this key"), "show agrees with list: {tokens}");
+        assert!(tokens.contains("APP_PREVIOUS_SECRET_KEYS"), "and says what to do: {tokens}");
+    }
+}
+
+#[test]
+fn the_operator_tools_never_create_a_database_a_typo_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("dta").join("b24-calllist.db");
+    let url = format!("sqlite://{}", typo.display());
+    for args in [&["list"][..], &["show", "b7"], &["forget", "b7"]] {
+        let out = portals(dir.path(), &url, None, args);
+        assert_eq!(out.status.code(), Some(2), "portals {args:?} on a missing database");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&typo.display().to_string()), "the message names the path: {stderr}");
+        assert!(stderr.contains("DATABASE_URL"), "and the setting: {stderr}");
+        assert!(!typo.exists() && !typo.parent().unwrap().exists(), "portals {args:?} created nothing");
+    }
+
+    // Through a .env file, as an operator would set it, and a relative path.
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=sqlite://missing/app.db\n").unwrap();
+    let out = bare_command(dir.path()).args(["portals", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let expected = std::path::absolute(dir.path().join("missing/app.db")).unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&expected.display().to_string()), "{out:?}");
+    assert!(!dir.path().join("missing").exists());
+
+    // `migrate` is how a database is made, and it says when it made one.
+    let out = bare_command(dir.path()).arg("migrate").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("created a new SQLite database at {}", expected.display())), "{stdout}");
+    let again = bare_command(dir.path()).arg("migrate").output().unwrap();
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("created"), "only the first run creates it");
+    let list = bare_command(dir.path()).args(["portals", "list"]).output().unwrap();
+    assert!(list.status.success());
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "no portals installed");
+}
+
+#[test]
+fn log_lines_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bare_command(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "sqlite://app.db")
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEBUG"), "some log lines were written: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no ANSI escape codes in a pipe:\n{stderr}");
+}
