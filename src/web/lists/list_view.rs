@@ -278,7 +278,7 @@ pub async fn editor_page(
     };
     let (forms, inactive_forms) = form_options(t, w, &screen, v.form.form);
     let nothing_here = screen.nothing_visible && screen.page == 0 && v.form.status.is_none();
-    let hidden_message = match nothing_here && !counted.as_ref().is_some_and(|c| c.total > 0) {
+    let hidden_message = match nothing_here && counted.as_ref().is_none_or(|c| c.total == 0) {
         true => Some(match (editor::readable(&caller).await?.reads(entity), entity) {
             (false, EntityType::Contact) => w.no_read_contacts.to_owned(),
             (false, EntityType::Company) => w.no_read_companies.to_owned(),
@@ -374,7 +374,7 @@ pub fn progress(lang: Lang, w: &Words, statuses: &[CallStatus], c: &Counted) -> 
     let remaining = get("IN_WORK");
     let successful = get("SUCCESS");
     let done = c.total.saturating_sub(remaining);
-    let share = |n: u64| if c.total == 0 { 0 } else { ((n * 100 / c.total) + 2) / 5 * 5 };
+    let share = |n: u64| (n * 100).checked_div(c.total).map(|p| (p + 2) / 5 * 5).unwrap_or(0);
     Progress {
         done: format!("{} {}", words::number(lang, done), w.done),
         successful: format!("{} {}", words::number(lang, successful), w.successful),
