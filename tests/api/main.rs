@@ -12,6 +12,7 @@ mod helpers;
 mod metrics;
 mod pages;
 mod sandbox;
+mod screens;
 mod secrets_in_logs;
 mod serve;
 mod settings_doc;

@@ -1,0 +1,141 @@
+//! The manager's screens as HTTP stories: counts that are true for whoever looks, the one web-form control,
+//! history in the viewer's words, hidden IDs named, and what a form-only save says.
+
+use crate::harness::{Engine, MANAGER, NO_CRM, TestApp};
+use crate::on_both_engines_app;
+use crate::pages::{Edit, Manager, notices};
+
+fn big_list(app: &TestApp) -> u64 {
+    app.sandbox.lists().iter().find(|l| l.members.len() == 1000).expect("a 1,000-member list").id
+}
+
+/// The text of the size cell of list `id` on the overview.
+fn size_cell(page: &str, id: u64) -> String {
+    let marker = format!("data-size=\"{id}\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no size for list {id}:\n{page}"));
+    let end = page[start..].find("</td>").unwrap() + start;
+    page[start..end].to_owned()
+}
+
+async fn counts_are_the_viewers_own_and_never_a_number_they_are_not(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = big_list(&app);
+    // A user who may read nothing looks first: their view must not leak into anyone else's.
+    let nobody = Manager::open(&app, NO_CRM).await;
+    let (_, theirs) = nobody.post("lists", &[("count", "1")]).await;
+    assert!(
+        size_cell(&theirs, list).contains("no access") || size_cell(&theirs, list).contains("нет доступа"),
+        "{}",
+        size_cell(&theirs, list)
+    );
+
+    let m = Manager::open(&app, MANAGER).await;
+    let (_, first) = m.post("lists", &[]).await;
+    let cell = size_cell(&first, list);
+    assert!(cell.contains("50+"), "before counting, what is known: {cell}");
+    assert!(!cell.contains(">0<"), "never 0 for a full list: {cell}");
+    assert!(first.contains("id=\"count-lists\""), "with a way to count");
+    let (_, counted) = m.post("lists", &[("count", "1")]).await;
+    let cell = size_cell(&counted, list);
+    assert!(cell.contains("1,000") || cell.contains("1\u{a0}000"), "counted: {cell}");
+    assert!(cell.contains("counted") || cell.contains("посчитано"), "with its age: {cell}");
+}
+on_both_engines_app!(counts_are_the_viewers_own_and_never_a_number_they_are_not);
+
+async fn the_count_arrives_after_the_first_screen_and_a_save_drops_the_cache(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = big_list(&app);
+    let m = Manager::open(&app, MANAGER).await;
+    let before = app.sandbox.calls().len();
+    let (_, first) = m.post(&format!("lists/{list}"), &[("etype", "contact")]).await;
+    assert!(first.contains(">50+<"), "the first screen does not wait for the count");
+    assert_eq!(app.sandbox.calls().iter().skip(before).filter(|c| c.via != "batch").count(), 1, "one request");
+    let (_, counted) = m.post(&format!("lists/{list}"), &[("etype", "contact"), ("go", "count")]).await;
+    assert!(counted.contains(">1,000<") || counted.contains(">1\u{a0}000<"), "the count, once asked for");
+    // Paging back to the first screen reads nothing again.
+    let before = app.sandbox.calls().len();
+    let (_, again) = m.post(&format!("lists/{list}"), &[("etype", "contact")]).await;
+    assert!(again.contains("id=\"members\""));
+    assert_eq!(app.sandbox.calls().len(), before, "served from the session's recent reads");
+    // A save drops what was read, so the next screen is read afresh.
+    let extra = app.sandbox.add_contact("Fresh", "Read");
+    let (status, saved) = m.save(list, Edit::add(&[extra])).await;
+    assert_eq!(status, 200, "{}", notices(&saved));
+    assert!(
+        saved.contains(">1,001<") || saved.contains(">1\u{a0}001<"),
+        "the count after the save is the saved list's"
+    );
+    let before = app.sandbox.calls().len();
+    let _ = m.post(&format!("lists/{list}"), &[("etype", "contact"), ("mpage", "1")]).await;
+    assert!(app.sandbox.calls().len() > before, "a page not read since the save is read");
+}
+on_both_engines_app!(the_count_arrives_after_the_first_screen_and_a_save_drops_the_cache);
+
+async fn the_web_form_control_keeps_the_current_form_unless_another_is_chosen(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    let active = app.sandbox.webforms().iter().find(|w| w.active).unwrap().clone();
+    let inactive = app.sandbox.webforms().iter().find(|w| !w.active).expect("an inactive form").clone();
+    app.sandbox.set_list_webform(list, Some(inactive.id)).unwrap();
+    let m = Manager::open(&app, MANAGER).await;
+    let (_, page) = m.post(&format!("lists/{list}"), &[]).await;
+    let select = &page[page.find("id=\"form-choice\"").unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    assert!(select.contains("value=\"keep\" selected"), "keeping the current form is the default: {select}");
+    assert!(!select.contains(&format!("value=\"{}\"", inactive.id)), "inactive forms only behind the switch");
+    // Choosing a form is using it: no second control to tick.
+    let (status, saved) = m.save(list, Edit::set_form(active.id)).await;
+    assert_eq!(status, 200);
+    assert!(saved.contains(&active.name), "the save names the new form: {}", notices(&saved));
+    assert!(!saved.contains("0 added") && !saved.contains("Добавлено: 0"), "a form-only save says no member counts");
+    assert_eq!(app.sandbox.list(list).unwrap().webform_id, Some(active.id));
+    let history = &saved[saved.find("id=\"history\"").unwrap()..];
+    assert!(history.contains(&active.name), "history names the form in words: {history}");
+    // An empty change says what to do.
+    let empty = m.review(list, Edit::default()).await;
+    assert!(empty.contains("add or remove someone") || empty.contains("добавьте или удалите"), "{}", notices(&empty));
+}
+on_both_engines_app!(the_web_form_control_keeps_the_current_form_unless_another_is_chosen);
+
+async fn when_every_id_is_hidden_the_review_names_them(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    let hidden = app.sandbox.add_contact("Not", "Visible");
+    app.sandbox.deny(MANAGER, b24_calllist::sandbox::EntityKind::Contact, hidden).unwrap();
+    let m = Manager::open(&app, MANAGER).await;
+    let page = m.review(list, Edit::add(&[hidden])).await;
+    let said = notices(&page);
+    assert!(said.contains(&hidden.to_string()), "the hidden ID is named, not just 'nothing would change': {said}");
+    assert!(app.sandbox.calls_of("crm.calllist.update").is_empty());
+}
+on_both_engines_app!(when_every_id_is_hidden_the_review_names_them);
+
+async fn history_is_worded_for_whoever_reads_it(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    let extra = app.sandbox.add_contact("Hist", "Ory");
+    // A save made by a Russian-speaking manager…
+    let m = Manager::open(&app, MANAGER).await;
+    let (status, _) = m.save(list, Edit::add(&[extra])).await;
+    assert_eq!(status, 200);
+    let rows = app.store.audit(&app.member_id(), None, 5).await.unwrap();
+    assert!(rows.iter().any(|r| r.entry.outcome.code() == "saved"), "the log keeps a code");
+    // …reads in English for an English-speaking one.
+    let launch = app.sandbox.launch_form(MANAGER, Some("en")).unwrap();
+    let r = app.http.post(&launch.action).form(&launch.fields).send().await.unwrap();
+    let page = r.text().await.unwrap();
+    let (session, csrf) = crate::harness::page_tokens(&page);
+    let en = app
+        .http
+        .post(app.at(&format!("lists/{list}")))
+        .form(&[("_session", session.as_str()), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let history = &en[en.find("id=\"history\"").unwrap()..];
+    assert!(history.contains("saved") && !history.contains("сохранено"), "{history}");
+}
+on_both_engines_app!(history_is_worded_for_whoever_reads_it);
