@@ -13,7 +13,7 @@ use crate::metrics::Metrics;
 use crate::portal::Portals;
 use crate::settings::Settings;
 use crate::signing::Signer;
-use crate::store::{Store, StoreError, spawn_rest_log};
+use crate::store::{Engine, Store, StoreError, spawn_rest_log};
 use crate::web::AppState;
 
 /// The largest form the app's own pages post (a replace of a big list carries every ID). Forms the
@@ -89,7 +89,11 @@ impl Application {
             ..ClientConfig::default()
         };
         let metrics = Metrics::new();
-        let rest = RestClient::new(config)?.with_log(rest_log.clone()).with_observer(metrics.clone());
+        let mut rest = RestClient::new(config)?.with_log(rest_log.clone()).with_observer(metrics.clone());
+        if store.database().engine() == Engine::Postgres {
+            // Several instances may share this database: they share each portal's request budget too.
+            rest = rest.with_shared_budget(store.clone());
+        }
         let oauth = OAuthClient::new(
             &settings.oauth_server,
             &settings.client_id,

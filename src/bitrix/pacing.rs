@@ -2,13 +2,18 @@
 //!
 //! Each portal gets a leaky bucket like Bitrix24's own: a burst of 50 requests, then 2 a second (250 and 5
 //! on Enterprise plans). A method the portal has blocked for exceeding its operating-time budget is held
-//! until the time the portal gave (`operating_reset_at`). The bucket is per process: instances sharing a
-//! portal share its real bucket, and the backoff on `QUERY_LIMIT_EXCEEDED` absorbs the difference.
+//! until the time the portal gave (`operating_reset_at`). One instance keeps both in the process; several
+//! instances share them through a [`SharedBudget`] (the store, on PostgreSQL), so together they stay within
+//! the portal's one bucket.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::error::BitrixError;
 
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -43,9 +48,31 @@ struct MethodState {
     blocked_until: Option<Instant>,
 }
 
+/// A request budget shared by several instances: each portal's bucket and the methods it blocked.
+pub trait SharedBudget: Send + Sync {
+    /// Takes one request for `method` of `portal`; `Ok(Err(wait))` when it does not fit for `wait` yet.
+    #[allow(clippy::type_complexity)]
+    fn take<'a>(
+        &'a self,
+        portal: &'a str,
+        method: &'a str,
+        limit: RateLimit,
+    ) -> Pin<Box<dyn Future<Output = Result<Result<(), Duration>, BitrixError>> + Send + 'a>>;
+
+    /// Holds `method` of `portal` for everyone for `duration`.
+    fn block<'a>(
+        &'a self,
+        portal: &'a str,
+        method: &'a str,
+        duration: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<(), BitrixError>> + Send + 'a>>;
+}
+
 pub struct Pacer {
     limiter: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
     methods: Mutex<HashMap<(String, String), MethodState>>,
+    limit: RateLimit,
+    shared: Option<Arc<dyn SharedBudget>>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -59,14 +86,46 @@ impl Pacer {
         let burst = NonZeroU32::new(limit.burst.max(1)).expect("at least one");
         let period = Duration::from_secs_f64(1.0 / limit.per_second.max(0.001));
         let quota = Quota::with_period(period).expect("a positive period").allow_burst(burst);
-        Pacer { limiter: RateLimiter::keyed(quota), methods: Mutex::new(HashMap::new()) }
+        Pacer { limiter: RateLimiter::keyed(quota), methods: Mutex::new(HashMap::new()), limit, shared: None }
     }
 
-    /// Waits for the portal's bucket to admit one more request; returns how long it waited.
-    pub async fn wait_turn(&self, portal: &str) -> Duration {
+    /// Shares the buckets and method blocks with other instances through `shared`.
+    pub fn with_shared(mut self, shared: Arc<dyn SharedBudget>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Waits for the portal's bucket to admit one more request for `method`; returns how long it waited,
+    /// or, when the wait would run past `deadline`, how long it would have had to wait.
+    pub async fn wait_turn(&self, portal: &str, method: &str, deadline: Instant) -> Result<Duration, BitrixError> {
         let started = Instant::now();
-        self.limiter.until_key_ready(&portal.to_owned()).await;
-        started.elapsed()
+        let Some(shared) = &self.shared else {
+            self.limiter.until_key_ready(&portal.to_owned()).await;
+            return Ok(started.elapsed());
+        };
+        loop {
+            match shared.take(portal, method, self.limit).await? {
+                Ok(()) => return Ok(started.elapsed()),
+                Err(wait) if Instant::now() + wait > deadline => {
+                    return Err(BitrixError::BudgetExhausted {
+                        method: method.into(),
+                        attempts: 0,
+                        why: super::error::GaveUp::Limits,
+                        last: format!("the portal's shared request budget frees up in {} ms", wait.as_millis()),
+                    });
+                }
+                Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// Tells the other instances that the portal blocked `method` for `duration`.
+    pub async fn share_block(&self, portal: &str, method: &str, duration: Duration) {
+        if let Some(shared) = &self.shared
+            && let Err(e) = shared.block(portal, method, duration).await
+        {
+            tracing::warn!(error = %e, "cannot share a method block with the other instances");
+        }
     }
 
     /// Records `time.operating` / `time.operating_reset_at` from a successful answer.
@@ -135,13 +194,15 @@ mod tests {
     async fn the_burst_passes_at_once_and_the_next_request_waits_for_the_drain() {
         let pacer = Pacer::new(RateLimit { burst: 5, per_second: 20.0 });
         let mut waited = Duration::ZERO;
+        let later = Instant::now() + Duration::from_secs(5);
         for _ in 0..5 {
-            waited += pacer.wait_turn("p").await;
+            waited += pacer.wait_turn("p", "m", later).await.unwrap();
         }
         assert!(waited < Duration::from_millis(20), "the burst must not wait, waited {waited:?}");
-        let sixth = pacer.wait_turn("p").await;
+        let sixth = pacer.wait_turn("p", "m", later).await.unwrap();
         assert!(sixth >= Duration::from_millis(10), "the sixth request waits for the drain, waited {sixth:?}");
-        assert!(pacer.wait_turn("other").await < Duration::from_millis(10), "portals have separate buckets");
+        let other = pacer.wait_turn("other", "m", later).await.unwrap();
+        assert!(other < Duration::from_millis(10), "portals have separate buckets");
     }
 
     #[test]

@@ -112,6 +112,12 @@ impl RestClient {
         self
     }
 
+    /// Shares each portal's request budget with the other instances through `shared`.
+    pub fn with_shared_budget(mut self, shared: Arc<dyn super::pacing::SharedBudget>) -> Self {
+        self.pacer = self.pacer.with_shared(shared);
+        self
+    }
+
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
@@ -448,7 +454,7 @@ impl<S: TokenStore> Caller<'_, S> {
                 self.observe_wait(wait);
                 tokio::time::sleep(wait).await;
             }
-            let waited = rest.pacer.wait_turn(portal).await;
+            let waited = rest.pacer.wait_turn(portal, method, deadline).await?;
             self.observe_wait(waited);
             let (token, held) = self.token().await?;
             let mut body = params.clone();
@@ -485,7 +491,8 @@ impl<S: TokenStore> Caller<'_, S> {
                     }
                 }
                 Failure::Api(e) if e.code == ErrorCode::OperationTimeLimit => {
-                    rest.pacer.block(portal, method, Duration::from_secs(60));
+                    let until = rest.pacer.block(portal, method, Duration::from_secs(60));
+                    rest.pacer.share_block(portal, method, until.saturating_duration_since(Instant::now())).await;
                     (Retry::GaveUp(GaveUp::Limits), e.to_string(), Duration::ZERO)
                 }
                 Failure::Api(e) if e.code.is_limit() => {

@@ -13,7 +13,9 @@ pub use read::{
     Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, Screen, ScreenRead, Tally, Visible, by_status,
     lookup, overview, readable, resolve_names, resolve_paste, screen, search, tally,
 };
-pub use save::{FormIntent, Intent, Preview, SaveError, SaveOutcome, create_list, preview, save};
+pub use save::{
+    FormIntent, Intent, LEASE, LEASE_WAIT, Preview, SaveError, SaveOutcome, create_list, preview, save, save_leased,
+};
 
 use sha2::{Digest, Sha256};
 

@@ -4,6 +4,7 @@
 //! of what Bitrix24 kept, in one batch.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -14,7 +15,8 @@ use crate::bitrix::methods::calllist::{
 };
 use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
-use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
+use crate::domain::{Change, EntityId, EntityType, ListId, MemberId, Membership, Plan, WebformId, membership};
+use crate::store::{ListLease, Store};
 
 /// What the manager wants done with the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,6 +69,12 @@ pub enum SaveError {
     UnknownForm(WebformId),
     /// Someone changed the list since the preview: here is the change as it would be made now.
     Conflict(Box<Preview>),
+    /// Another save holds the list (on this instance or another) and did not finish in time.
+    Busy,
+    /// The list's lease ran out before the update was sent, so it was not sent.
+    LeaseLost,
+    /// The store could not be reached to coordinate the save, so nothing was sent.
+    Storage(String),
 }
 
 impl SaveError {
@@ -78,6 +86,9 @@ impl SaveError {
             SaveError::NothingToDo { .. } => "NOTHING_TO_DO".into(),
             SaveError::UnknownForm(_) => "UNKNOWN_FORM".into(),
             SaveError::Conflict(_) => "CONFLICT".into(),
+            SaveError::Busy => "BUSY".into(),
+            SaveError::LeaseLost => "LEASE_LOST".into(),
+            SaveError::Storage(_) => "STORAGE".into(),
         }
     }
 }
@@ -243,15 +254,22 @@ pub async fn save<S: TokenStore>(
     entity_hint: EntityType,
     intent: &Intent,
     base: &str,
-    expected: Option<u64>,
+    lease: &ListLease,
 ) -> Result<SaveOutcome, SaveError> {
     let before = caller.requests_sent();
-    let p = plan_now(caller, list_id, entity_hint, intent, expected).await?;
+    let p = plan_now(caller, list_id, entity_hint, intent, None).await?;
     if p.fingerprint != base {
         return Err(SaveError::Conflict(Box::new(p)));
     }
     if !p.plan.changes_members() && p.form_after == p.form_before {
         return Err(SaveError::NothingToDo { skipped: p.skipped, not_members: p.not_members });
+    }
+    // The update is sent only while the lease is held: a save that outlived it must not overwrite the save
+    // that took the list over.
+    match lease.renew().await {
+        Ok(true) => {}
+        Ok(false) => return Err(SaveError::LeaseLost),
+        Err(e) => return Err(SaveError::Storage(e.to_string())),
     }
     let update = Update {
         list: list_id,
@@ -305,6 +323,40 @@ pub async fn save<S: TokenStore>(
         first_page: looked_up,
         requests: caller.requests_sent() - before,
     })
+}
+
+/// How long a save's lease on its list lasts unless renewed (it is, every third of that, while the save runs):
+/// a crashed holder blocks the list this long, less than a waiting save waits.
+pub const LEASE: Duration = Duration::from_secs(8);
+/// How long a save waits for another save of the same list before showing the list as it is then.
+pub const LEASE_WAIT: Duration = Duration::from_secs(10);
+
+/// Saves as [`save`] does, holding the list's lease in the store: one save of a list at a time on any
+/// instance. A save that cannot have the lease in time re-reads the list and answers with the change as it
+/// would be made now (a conflict), never writes without it.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_leased<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    store: &Store,
+    member_id: &MemberId,
+    list_id: ListId,
+    entity_hint: EntityType,
+    intent: &Intent,
+    base: &str,
+) -> Result<SaveOutcome, SaveError> {
+    let lease = match store.take_list_lease(member_id, list_id, LEASE, LEASE_WAIT).await {
+        Ok(Some(lease)) => lease,
+        Ok(None) => {
+            let now = plan_now(caller, list_id, entity_hint, intent, None).await?;
+            return Err(SaveError::Conflict(Box::new(now)));
+        }
+        Err(e) => return Err(SaveError::Storage(e.to_string())),
+    };
+    let renewing = lease.keep_alive();
+    let result = save(caller, list_id, entity_hint, intent, base, &lease).await;
+    drop(renewing);
+    lease.release().await;
+    result
 }
 
 /// The members an update keeps, in the order Bitrix24 gives them afterwards: sorted by call status, then

@@ -5,7 +5,9 @@
 //! engines in the tests, which is what keeps them in step.
 
 mod audit;
+mod budget;
 mod database;
+mod leases;
 mod oauth_states;
 mod portals;
 pub mod rest_log;
@@ -19,6 +21,7 @@ pub use crate::domain::SessionId;
 pub use crate::domain::{StoredTokens, SwapOutcome};
 pub use audit::AuditRecord;
 pub use database::{Database, Engine};
+pub use leases::ListLease;
 pub use portals::{Portal, PortalInstall};
 pub use rest_log::{RestLogWriter, spawn_rest_log};
 pub use sessions::{NewSession, Session};

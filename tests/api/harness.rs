@@ -22,7 +22,15 @@ pub struct TestApp {
     pub store: Arc<Store>,
     pub state: actix_web::web::Data<AppState>,
     pub http: reqwest::Client,
+    pub keys: Keyring,
+    pub rate: RateLimit,
     pub _db: TestDb,
+}
+
+/// Another instance of the app on the same database and portal, as behind a load balancer.
+pub struct Instance {
+    pub url: url::Url,
+    pub state: actix_web::web::Data<AppState>,
 }
 
 /// The seeded users of the sandbox portal (see `sandbox::seed`), by what they may do.
@@ -86,6 +94,11 @@ impl TestApp {
         Self::try_start(options).await.expect("the test database is there")
     }
 
+    /// As [`TestApp::start`], on the engine the options name; `None` when PostgreSQL is not there outside CI.
+    pub async fn start_on(options: Options) -> Option<TestApp> {
+        Self::try_start(options).await
+    }
+
     async fn try_start(options: Options) -> Option<TestApp> {
         let db = match options.engine {
             Engine::Sqlite => TestDb::sqlite(),
@@ -98,15 +111,16 @@ impl TestApp {
         let sandbox = Sandbox::start(sandbox_config).await.expect("sandbox");
         let keys = Keyring::new(SecretKey::generate(), vec![]);
         let store = db.store(&keys).await;
+        let rate = options.rate;
         let mut settings = Settings::local(LocalApp {
             database: db.url.clone(),
             listen: listener.local_addr().unwrap(),
             client_id: sandbox.client_id().to_owned(),
             client_secret: SecretString::from(sandbox.client_secret().to_owned()),
             oauth_server: sandbox.oauth_url(),
-            keys,
+            keys: keys.clone(),
         });
-        settings.rate_limit = options.rate;
+        settings.rate_limit = rate;
         let app = Application::build_with_listener(settings, store, listener).expect("app");
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
@@ -116,7 +130,27 @@ impl TestApp {
             .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
-        Some(TestApp { url, store: state.store.clone(), state, sandbox, http, _db: db })
+        Some(TestApp { url, store: state.store.clone(), state, sandbox, http, keys, rate, _db: db })
+    }
+
+    /// Starts another instance of the app on the same database, keys and portal.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url: url::Url = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
+        let store = Store::open(&self._db.url, &self.keys).await.expect("the shared database");
+        let mut settings = Settings::local(LocalApp {
+            database: self._db.url.clone(),
+            listen: listener.local_addr().unwrap(),
+            client_id: self.sandbox.client_id().to_owned(),
+            client_secret: SecretString::from(self.sandbox.client_secret().to_owned()),
+            oauth_server: self.sandbox.oauth_url(),
+            keys: self.keys.clone(),
+        });
+        settings.rate_limit = self.rate;
+        let app = Application::build_with_listener(settings, store, listener).expect("another instance");
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        Instance { url, state }
     }
 
     pub fn member_id(&self) -> MemberId {

@@ -12,6 +12,7 @@ mod helpers;
 mod metrics;
 mod pages;
 mod sandbox;
+mod scale;
 mod screens;
 mod secrets_in_logs;
 mod serve;

@@ -10,6 +10,8 @@ use crate::on_both_engines_app;
 /// A manager signed in through the iframe, with the page's session and CSRF proof.
 pub struct Manager<'a> {
     pub app: &'a TestApp,
+    /// The instance this manager's pages come from.
+    pub base: url::Url,
     pub session: String,
     pub csrf: String,
 }
@@ -76,13 +78,25 @@ impl<'a> Manager<'a> {
         let (status, page) = app.open_as(user_id).await;
         assert_eq!(status, 200, "the app opens for user {user_id}:\n{page}");
         let (session, csrf) = page_tokens(&page);
-        Manager { app, session, csrf }
+        Manager { app, base: app.url.clone(), session, csrf }
+    }
+
+    /// Opens the app for `user_id` on another instance, as a load balancer may send the portal's post.
+    pub async fn open_on(app: &'a TestApp, base: &url::Url, user_id: u64) -> Manager<'a> {
+        let launch = app.sandbox.launch_form(user_id, None).unwrap();
+        let action = url::Url::parse(&launch.action).unwrap();
+        let mut target = base.join(action.path()).unwrap();
+        target.set_query(action.query());
+        let r = app.http.post(target).form(&launch.fields).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the other instance opens the app");
+        let (session, csrf) = page_tokens(&r.text().await.unwrap());
+        Manager { app, base: base.clone(), session, csrf }
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let mut all = vec![("_session", self.session.as_str()), ("_csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
-        let r = self.app.http.post(self.app.at(path)).form(&all).send().await.unwrap();
+        let r = self.app.http.post(self.base.join(path).unwrap()).form(&all).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
 

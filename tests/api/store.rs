@@ -254,3 +254,61 @@ async fn a_sqlite_folder_that_cannot_be_created_is_named() {
     let err = b24_calllist::store::Database::connect(&url).await.unwrap_err();
     assert!(matches!(err, StoreError::CreateFolder { .. }), "got {err}");
 }
+
+async fn a_list_lease_is_held_by_one_save_and_runs_out_after_a_crash(db: TestDb) {
+    let store = db.store(&keyring()).await;
+    let m = member("leaseportal");
+    let list = b24_calllist::domain::ListId::new(7).unwrap();
+    let ms = std::time::Duration::from_millis;
+    let first = store.take_list_lease(&m, list, ms(400), ms(0)).await.unwrap().expect("a free list's lease");
+    assert!(
+        store.take_list_lease(&m, list, ms(400), ms(100)).await.unwrap().is_none(),
+        "held: the second waits, then gives up"
+    );
+    let other = b24_calllist::domain::ListId::new(8).unwrap();
+    assert!(store.take_list_lease(&m, other, ms(400), ms(0)).await.unwrap().is_some(), "other lists are free");
+    first.release().await;
+    let second = store.take_list_lease(&m, list, ms(400), ms(0)).await.unwrap().expect("released, so free");
+    // The holder "crashes": its lease is never released, and runs out.
+    drop(second);
+    let third = store.take_list_lease(&m, list, ms(400), ms(2_000)).await.unwrap().expect("taken once it ran out");
+    assert!(third.renew().await.unwrap(), "the holder renews it");
+    let stale = store.take_list_lease(&m, other, ms(50), ms(0)).await.unwrap().unwrap();
+    tokio::time::sleep(ms(120)).await;
+    let _newer = store.take_list_lease(&m, other, ms(400), ms(0)).await.unwrap().expect("the stale one ran out");
+    assert!(!stale.renew().await.unwrap(), "a holder whose lease was taken over cannot renew it");
+}
+on_both_engines!(a_list_lease_is_held_by_one_save_and_runs_out_after_a_crash);
+
+/// Two stores on one PostgreSQL (two instances) share each portal's bucket: the burst once, then the rate.
+#[tokio::test]
+async fn instances_on_postgres_share_each_portals_request_bucket() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let keys = keyring();
+    let a = db.store(&keys).await;
+    let b = b24_calllist::store::Store::open(&db.url, &keys).await.unwrap();
+    // A burst of 11 leaves 10 places to fill: one is kept spare for requests on their way.
+    let limit = b24_calllist::bitrix::RateLimit { burst: 11, per_second: 1.0 };
+    let started = std::time::Instant::now();
+    let mut granted = 0;
+    for i in 0..20 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        if store.take_request("p1", "crm.item.list", limit).await.unwrap().is_ok() {
+            granted += 1;
+        }
+    }
+    // What drained while the requests were asked for (one a second) may be granted too, no more.
+    let drained = started.elapsed().as_secs_f64() * limit.per_second;
+    assert!(
+        granted >= 10 && granted as f64 <= 10.0 + drained + 0.5,
+        "one burst between the two, not one each: {granted}"
+    );
+    let wait = a.take_request("p1", "crm.item.list", limit).await.unwrap().unwrap_err();
+    assert!(wait <= std::time::Duration::from_millis(1_050), "the next place frees up at the rate: {wait:?}");
+    assert!(a.take_request("p2", "crm.item.list", limit).await.unwrap().is_ok(), "portals have their own buckets");
+    // A method one instance saw blocked is held for the other too.
+    b.block_method("p2", "crm.calllist.update", std::time::Duration::from_secs(30)).await.unwrap();
+    let held = a.take_request("p2", "crm.calllist.update", limit).await.unwrap().unwrap_err();
+    assert!(held >= std::time::Duration::from_secs(25), "held for the block's length: {held:?}");
+    assert!(a.take_request("p2", "crm.item.list", limit).await.unwrap().is_ok(), "other methods are not held");
+}

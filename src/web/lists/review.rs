@@ -108,7 +108,8 @@ pub fn save_error_notice(lang: Lang, entity: EntityType, e: &SaveError) -> Notic
         }
         SaveError::NothingToDo { .. } => Notice::warning(t.nothing_to_do),
         SaveError::UnknownForm(_) => Notice::error(t.unknown_form),
-        SaveError::Conflict(_) => Notice::warning(t.conflict),
+        SaveError::Conflict(_) | SaveError::LeaseLost | SaveError::Busy => Notice::warning(t.conflict),
+        SaveError::Storage(_) => Notice::error(t.err_storage),
     }
 }
 
@@ -178,8 +179,9 @@ pub async fn save(
     let entity = change_form::entity_type(&fields);
     let caller = m.caller(&state);
     let result = {
-        let _one_at_a_time = state.save_locks.lock(&(m.portal.member_id.clone(), id)).await;
-        editor::save(&caller, id, entity, &intent, fields.get("base").unwrap_or_default(), None).await
+        let _one_at_a_time_here = state.save_locks.lock(&(m.portal.member_id.clone(), id)).await;
+        let base = fields.get("base").unwrap_or_default();
+        editor::save_leased(&caller, &state.store, &m.portal.member_id, id, entity, &intent, base).await
     };
     record(&state, &m, &editor::save_entry(&author(&m), id, &result, caller.requests_sent())).await;
     state.reads.forget_list(&m.session.id, id);
