@@ -164,7 +164,7 @@ async fn picking(latency_ms: u64) -> (usize, usize, usize) {
         sandbox.add_contact_with(b24_calllist::sandbox::Contact {
             name: format!("Filtered{i}"),
             last_name: "Bench".into(),
-            source_id: "TRADE_SHOW".into(),
+            source_id: "BENCH".into(),
             assigned_by_id: 2,
             ..Default::default()
         });
@@ -180,7 +180,7 @@ async fn picking(latency_ms: u64) -> (usize, usize, usize) {
     let paste_requests = requests(sandbox, since);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let since = last(sandbox);
-    let filter = vec![("etype", "contact".into()), ("go", "filter:0".into()), ("f_source", "TRADE_SHOW".into())];
+    let filter = vec![("etype", "contact".into()), ("go", "filter:0".into()), ("f_source", "BENCH".into())];
     let page = post(format!("lists/{list}"), filter).await;
     let total = hidden(&page, "match_total");
     assert_eq!(total, "1000", "the filter's count before adding");
@@ -190,7 +190,7 @@ async fn picking(latency_ms: u64) -> (usize, usize, usize) {
     let review = vec![
         ("etype", "contact".into()),
         ("go", "review".into()),
-        ("f_source", "TRADE_SHOW".into()),
+        ("f_source", "BENCH".into()),
         ("all_matching", "1".into()),
         ("match_total", total),
         ("form", "keep".into()),

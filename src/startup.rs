@@ -63,6 +63,7 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::web::slow_bodies::body_deadline))
                 .wrap(actix_web::middleware::from_fn(crate::web::error::render_errors))
                 .wrap(actix_web::middleware::from_fn(crate::web::health::count_requests))
                 .wrap(crate::web::security_headers())

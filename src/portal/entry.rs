@@ -3,9 +3,10 @@
 //! checked there (`user.current`, `profile`) before a session starts. The page then carries a signed
 //! reference to the session row, never a token.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::Portals;
@@ -41,6 +42,9 @@ pub enum EntryError {
     AccessDenied,
     #[error("the portal could not check the user: {0}")]
     Unreachable(#[source] BitrixError),
+    /// Not checked: the token was refused lately, or too many checks came lately.
+    #[error("the check was held back: {0:?}")]
+    Held(super::Held),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,8 +60,9 @@ pub enum SessionError {
 }
 
 impl Portals {
-    /// Checks the iframe's `AUTH_ID` with the stored portal and starts a session for its user.
-    pub async fn enter(&self, form: &FrameForm, lang: Lang) -> Result<Entered, EntryError> {
+    /// Checks the iframe's `AUTH_ID` with the stored portal and starts a session for its user. `client` is
+    /// the address the request came from, for the bound on checks it may cause.
+    pub async fn enter(&self, form: &FrameForm, lang: Lang, client: Option<IpAddr>) -> Result<Entered, EntryError> {
         let portal = match self.store.portal(&form.member_id).await? {
             Some(p) if p.status.is_installed() => p,
             _ => {
@@ -65,6 +70,21 @@ impl Portals {
                 return Err(EntryError::NotInstalled);
             }
         };
+        // The portal posts its application token with every iframe: a wrong one is refused without asking.
+        let vouched = match &form.application_token {
+            Some(token) => {
+                if !self.store.application_token_matches(&portal.member_id, token.expose_secret()).await? {
+                    tracing::warn!(member_id = %portal.member_id, "an iframe entry with a wrong APPLICATION_TOKEN");
+                    return Err(EntryError::TokenRefused);
+                }
+                true
+            }
+            None => false,
+        };
+        if let Err(held) = self.guard.admit(&portal.member_id, client, &form.auth_id, vouched) {
+            tracing::info!(member_id = %portal.member_id, ?held, "an iframe entry was not checked");
+            return Err(EntryError::Held(held));
+        }
         let caller = self
             .bitrix
             .caller(portal.member_id.clone(), portal.client_endpoint.clone(), Auth::Fixed(form.auth_id.clone()))
@@ -79,6 +99,7 @@ impl Portals {
             Some(ErrorCode::AccessDenied) => EntryError::AccessDenied,
             Some(c) if c.is_auth() => {
                 tracing::info!(error = %e.kind(), "the portal did not confirm the user's token");
+                self.guard.refused(&form.auth_id);
                 EntryError::TokenRefused
             }
             _ => {

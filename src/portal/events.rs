@@ -26,20 +26,21 @@ pub enum EventOutcome {
 }
 
 impl Portals {
-    pub async fn event(&self, event: PortalEvent) -> EventOutcome {
+    pub async fn event(&self, event: PortalEvent, client: Option<std::net::IpAddr>) -> EventOutcome {
         match event {
             PortalEvent::AppInstall { auth, .. } => {
                 let Some(refresh) = auth.refresh_token.clone() else {
                     tracing::warn!(member_id = %auth.member_id, "ONAPPINSTALL without a refresh token");
                     return EventOutcome::MissingRefreshToken;
                 };
-                let installed =
-                    self.install(&auth.member_id, &refresh, auth.application_token.clone(), PortalStatus::Active);
+                let token = auth.application_token.clone();
+                let installed = self.install(&auth.member_id, &refresh, token, PortalStatus::Active, client);
                 match installed.await {
                     Ok(portal) => {
                         tracing::info!(member_id = %portal.member_id, "installed by ONAPPINSTALL");
                         EventOutcome::Installed
                     }
+                    Err(InstallError::Held) => EventOutcome::TryAgain,
                     Err(e @ (InstallError::Refused(_) | InstallError::OtherPortal { .. })) => {
                         tracing::warn!(member_id = %auth.member_id, reason = %e, "ONAPPINSTALL not confirmed by the OAuth server");
                         EventOutcome::NotConfirmed

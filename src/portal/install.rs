@@ -22,6 +22,9 @@ pub enum InstallError {
     /// The OAuth server could not be asked.
     #[error("the OAuth server could not be asked: {0}")]
     Unreachable(#[source] BitrixError),
+    /// Not asked: too many installs were checked lately, from this client or for this portal.
+    #[error("too many install checks lately")]
+    Held,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,10 +38,20 @@ impl Portals {
         refresh_token: &SecretString,
         application_token: Option<SecretString>,
         status: PortalStatus,
+        client: Option<std::net::IpAddr>,
     ) -> Result<Portal, InstallError> {
+        // Anyone can post an install: the OAuth server is asked only within the bounds, and never twice about
+        // a token it refused.
+        if self.guard.admit(claimed, client, refresh_token, false).is_err() {
+            tracing::info!(member_id = %claimed, "an install was not checked: too many lately");
+            return Err(InstallError::Held);
+        }
         let grant = match self.bitrix.tokens.oauth().refresh(refresh_token).await {
             Ok(g) => g,
-            Err(e) if is_dead_grant(&e) || e.api().is_some() => return Err(InstallError::Refused(e)),
+            Err(e) if is_dead_grant(&e) || e.api().is_some() => {
+                self.guard.refused(refresh_token);
+                return Err(InstallError::Refused(e));
+            }
             Err(e) => return Err(InstallError::Unreachable(e)),
         };
         if grant.member_id != *claimed {

@@ -5,6 +5,7 @@
 
 mod entry;
 mod events;
+mod guard;
 mod install;
 mod reauth;
 
@@ -18,6 +19,7 @@ use crate::store::Store;
 
 pub use entry::{Entered, EntryError, MAX_SESSION_SECS, SessionError};
 pub use events::EventOutcome;
+pub use guard::Held;
 pub use install::InstallError;
 pub use reauth::{OAuthState, ReauthError, Refusal};
 
@@ -29,12 +31,13 @@ pub struct Portals {
     signer: Signer,
     /// Where the portal sends events (`ONAPPUNINSTALL` is bound to it at install).
     events_url: Url,
+    guard: Arc<guard::Guard>,
 }
 
 impl Portals {
     pub fn new(store: Arc<Store>, bitrix: Arc<Bitrix<Store>>, signer: Signer, base_url: &Url) -> Portals {
         let events_url = base_url.join("events").unwrap_or_else(|_| base_url.clone());
-        Portals { store, bitrix, signer, events_url }
+        Portals { store, bitrix, signer, events_url, guard: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

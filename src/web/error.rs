@@ -20,7 +20,7 @@ use crate::bitrix::BitrixError;
 use crate::bitrix::incoming::{FormError, FormProblem};
 use crate::domain::{BadId, Lang};
 use crate::editor::SaveError;
-use crate::portal::{EntryError, InstallError, ReauthError, Refusal, SessionError};
+use crate::portal::{EntryError, Held, InstallError, ReauthError, Refusal, SessionError};
 use crate::store::StoreError;
 
 /// What went wrong, in terms the page can explain.
@@ -46,6 +46,8 @@ pub enum Problem {
     TooLarge,
     /// A request the app cannot read (not a form, not UTF-8, a header too large).
     BadRequest,
+    /// Too many unverified requests lately: try again shortly.
+    TooMany,
     Internal,
 }
 
@@ -91,6 +93,7 @@ impl PageError {
             Problem::MethodNotAllowed => plain(t.err_method),
             Problem::TooLarge => plain(t.err_too_large),
             Problem::BadRequest => plain(t.err_bad_request),
+            Problem::TooMany => plain(t.err_too_many),
             Problem::Internal => plain(t.err_internal),
         }
     }
@@ -184,6 +187,8 @@ impl From<EntryError> for PageError {
             EntryError::TokenRefused => PageError::new(StatusCode::UNAUTHORIZED, Problem::TokenRefused),
             EntryError::AccessDenied => PageError::new(StatusCode::FORBIDDEN, Problem::AccessDenied),
             EntryError::Unreachable(_) => PageError::new(StatusCode::BAD_GATEWAY, Problem::PortalUnreachable),
+            EntryError::Held(Held::RefusedBefore) => PageError::new(StatusCode::UNAUTHORIZED, Problem::TokenRefused),
+            EntryError::Held(Held::TooMany) => PageError::new(StatusCode::TOO_MANY_REQUESTS, Problem::TooMany),
             EntryError::Store(s) => s.into(),
         }
     }
@@ -200,6 +205,7 @@ impl From<InstallError> for PageError {
                 tracing::warn!(error = %e, "the OAuth server could not be asked about an install");
                 PageError::new(StatusCode::BAD_GATEWAY, Problem::PortalUnreachable)
             }
+            InstallError::Held => PageError::new(StatusCode::TOO_MANY_REQUESTS, Problem::TooMany),
             InstallError::Store(s) => s.into(),
         }
     }
@@ -300,6 +306,7 @@ pub async fn render_errors(
 fn problem_for(status: StatusCode) -> Problem {
     match status {
         StatusCode::NOT_FOUND => Problem::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => Problem::TooMany,
         StatusCode::METHOD_NOT_ALLOWED => Problem::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE | StatusCode::URI_TOO_LONG | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
             Problem::TooLarge

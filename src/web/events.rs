@@ -2,7 +2,7 @@
 //! The events use case decides what an event is worth.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::error::PageError;
@@ -10,7 +10,7 @@ use super::state::AppState;
 use crate::bitrix::incoming::PortalEvent;
 use crate::portal::EventOutcome;
 
-pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, PageError> {
     let event = match PortalEvent::parse(&body) {
         Ok(e) => e,
         Err(e) => {
@@ -19,7 +19,7 @@ pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpRe
             return Ok(HttpResponse::BadRequest().json(answer));
         }
     };
-    let (status, what) = match state.portals.event(event).await {
+    let (status, what) = match state.portals.event(event, req.peer_addr().map(|a| a.ip())).await {
         EventOutcome::Installed => (StatusCode::OK, "installed"),
         EventOutcome::Uninstalled => (StatusCode::OK, "uninstalled"),
         EventOutcome::Ignored => (StatusCode::OK, "ignored"),

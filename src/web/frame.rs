@@ -27,7 +27,7 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     // Until the portal is known, errors are framed for the origin the request claims.
     Viewer::record(&req, requested_lang(req.head(), req.query_string()), Framing::claimed(&query.domain, query.https));
     let form = FrameForm::parse(&body)?;
-    let entered = state.portals.enter(&form, query.lang).await?;
+    let entered = state.portals.enter(&form, query.lang, req.peer_addr().map(|a| a.ip())).await?;
     if !query.domain.is_empty() && !query.domain.eq_ignore_ascii_case(&entered.portal.domain) {
         // Only informational: the stored endpoint is used either way.
         tracing::warn!(member_id = %entered.portal.member_id, "the request's DOMAIN differs from the stored portal");

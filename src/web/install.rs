@@ -35,7 +35,9 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     let form = FrameForm::parse(&body)?;
     let refresh = form.refresh_id.clone().ok_or(FormError { field: "REFRESH_ID", problem: FormProblem::Missing })?;
     let installing = PortalStatus::Installing;
-    let portal = state.portals.install(&form.member_id, &refresh, form.application_token.clone(), installing).await?;
+    let client = req.peer_addr().map(|a| a.ip());
+    let app_token = form.application_token.clone();
+    let portal = state.portals.install(&form.member_id, &refresh, app_token, installing, client).await?;
     tracing::info!(member_id = %portal.member_id, "installed through the install page");
     let page = InstallPage { t: texts(query.lang) };
     Ok(render(StatusCode::OK, &Framing::portal(&portal.client_endpoint), &page))

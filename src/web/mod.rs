@@ -13,6 +13,7 @@ pub mod messages;
 pub mod oauth;
 pub mod page;
 pub mod session;
+pub mod slow_bodies;
 pub mod state;
 
 use actix_web::middleware::DefaultHeaders;

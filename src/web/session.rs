@@ -114,10 +114,12 @@ pub async fn resolve(
     Ok(m)
 }
 
-/// True unless the request names an `Origin` other than the app's own.
+/// True unless the request names an `Origin` other than the app's own. `null` (a sandboxed frame, a local
+/// file, a redirect across origins) is someone else's.
 fn origin_matches(req: &HttpRequest, own: &url::Origin) -> bool {
     match req.headers().get(actix_web::http::header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None | Some("null") => true,
+        None => true,
+        Some("null") => false,
         Some(origin) => url::Url::parse(origin).map(|o| o.origin() == *own).unwrap_or(false),
     }
 }

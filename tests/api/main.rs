@@ -1,5 +1,6 @@
 //! The one integration-test binary: every module is a feature's story, told over real HTTP and real databases.
 
+mod abuse;
 mod architecture;
 mod browser;
 mod client;
