@@ -169,6 +169,8 @@ async fn picking(latency_ms: u64) -> (usize, usize, usize) {
             ..Default::default()
         });
     }
+    // The list is open, as it is when a manager pastes into it.
+    post(format!("lists/{list}"), vec![("etype", "contact".into())]).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let since = last(sandbox);
     let page = post(

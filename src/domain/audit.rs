@@ -12,16 +12,19 @@ pub enum AuditAction {
     PortalReinstall,
     PortalStatus,
     PortalUninstall,
+    /// The app bound (or could not bind) its places in the CRM.
+    PortalPlacements,
     ListCreate,
     ListSave,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 6] = [
+    pub const ALL: [AuditAction; 7] = [
         AuditAction::PortalInstall,
         AuditAction::PortalReinstall,
         AuditAction::PortalStatus,
         AuditAction::PortalUninstall,
+        AuditAction::PortalPlacements,
         AuditAction::ListCreate,
         AuditAction::ListSave,
     ];
@@ -32,6 +35,7 @@ impl AuditAction {
             AuditAction::PortalReinstall => "portal.reinstall",
             AuditAction::PortalStatus => "portal.status",
             AuditAction::PortalUninstall => "portal.uninstall",
+            AuditAction::PortalPlacements => "portal.placements",
             AuditAction::ListCreate => "list.create",
             AuditAction::ListSave => "list.save",
         }
@@ -77,6 +81,7 @@ impl AuditOutcome {
 pub enum AuditDetails {
     List(ListChange),
     Portal(PortalChange),
+    Placements(PlacementsBound),
     /// Details this version cannot read (written by a later one, or damaged), kept as they were.
     Unreadable(serde_json::Value),
 }
@@ -108,6 +113,17 @@ pub struct ListChange {
     pub requests: u32,
 }
 
+/// The places the app bound itself to in the CRM, and why it could not, when it could not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementsBound {
+    /// Placement codes bound now or found bound before.
+    #[serde(default)]
+    pub bound: Vec<String>,
+    /// The error code that stopped the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// A change of the portal's lifecycle state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalChange {
@@ -134,6 +150,7 @@ impl AuditDetails {
             AuditAction::ListCreate | AuditAction::ListSave => {
                 serde_json::from_value(v.clone()).map(AuditDetails::List).ok()
             }
+            AuditAction::PortalPlacements => serde_json::from_value(v.clone()).map(AuditDetails::Placements).ok(),
             _ => serde_json::from_value(v.clone()).map(AuditDetails::Portal).ok(),
         };
         typed.unwrap_or(AuditDetails::Unreadable(v))
@@ -143,6 +160,7 @@ impl AuditDetails {
         let v = match self {
             AuditDetails::List(l) => serde_json::to_value(l),
             AuditDetails::Portal(p) => serde_json::to_value(p),
+            AuditDetails::Placements(p) => serde_json::to_value(p),
             AuditDetails::Unreadable(v) => Ok(v.clone()),
         };
         v.map(|v| v.to_string()).unwrap_or_else(|_| "{}".into())

@@ -5,14 +5,16 @@ mod crm;
 mod lang;
 mod member_id;
 pub mod membership;
+mod placement;
 mod portal_status;
 mod session_id;
 
-pub use audit::{AuditAction, AuditDetails, AuditEntry, AuditOutcome, ListChange, PortalChange};
+pub use audit::{AuditAction, AuditDetails, AuditEntry, AuditOutcome, ListChange, PlacementsBound, PortalChange};
 pub use crm::{BadId, EntityId, EntityType, ListId, UnknownEntityType, UserId, WebformId};
 pub use lang::Lang;
 pub use member_id::{MemberId, MemberIdError};
 pub use membership::{Change, ChangeKind, Membership, MembershipError, Plan};
+pub use placement::{BadPlacement, Opened, Placement, PlacementKind};
 pub use portal_status::{PortalStatus, UnknownStatus};
 pub use session_id::SessionId;
 mod tokens;

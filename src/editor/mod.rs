@@ -10,8 +10,9 @@ mod save;
 
 pub use history::{Author, create_entry, save_entry};
 pub use read::{
-    Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, Screen, ScreenRead, Tally, Visible, by_status,
-    lookup, overview, readable, resolve_names, resolve_paste, screen, search, tally,
+    Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, RecordLists, Screen, ScreenRead, Tally, Visible,
+    by_status, lookup, memberships, overview, readable, record_lists, resolve_names, resolve_paste, screen, search,
+    tally,
 };
 pub use save::{
     FormIntent, Intent, LEASE, LEASE_WAIT, Preview, SaveError, SaveOutcome, create_list, preview, save, save_leased,

@@ -469,3 +469,63 @@ mod tests {
         assert_eq!(classify("not a thing"), None);
     }
 }
+
+/// The call lists of one type, newest first, a page at a time (`crm.calllist.list` filters by type).
+pub fn lists_of_type_command(key: &str, entity: EntityType, page: u64) -> Command {
+    Command::new(
+        key,
+        "crm.calllist.list",
+        json!({ "FILTER": { "ENTITY_TYPE_ID": entity.type_id() }, "ORDER": { "ID": "DESC" }, "start": page * 50 }),
+    )
+}
+
+/// One contact or company, as the viewer may see it, and the call lists of its type (newest first).
+#[derive(Debug, Clone)]
+pub struct RecordLists {
+    /// `None` when the viewer may not see it, or it does not exist.
+    pub record: Option<CrmItem>,
+    pub lists: Vec<CallList>,
+    pub forms: Vec<Webform>,
+    pub statuses: Vec<CallStatus>,
+}
+
+/// A contact or company and the call lists it could go in, in one request.
+pub async fn record_lists<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    entity: EntityType,
+    id: EntityId,
+    page: u64,
+) -> Result<RecordLists, BitrixError> {
+    let mut commands = lookup_commands(entity, &[id], "record");
+    commands.push(lists_of_type_command("lists", entity, page));
+    commands.push(Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })));
+    commands.push(Command::new("statuses", "crm.calllist.statuslist", json!({})));
+    let mut out = caller.batch_once(&commands, false).await?;
+    let record = parse_lookup(entity, out.take("record0")?)?.into_iter().find(|i| i.id == id);
+    let rows = crate::bitrix::methods::array("crm.calllist.list", out.take("lists")?)?;
+    let lists = rows.iter().map(|r| parse_list("crm.calllist.list", r)).collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordLists {
+        record,
+        // The filter is the portal's to apply; the type is checked here too, so a portal that ignored it
+        // would not put a contact into a company list.
+        lists: lists.into_iter().filter(|l| l.entity_type == entity).collect(),
+        forms: parse_webforms(out.take("forms")?)?,
+        statuses: parse_statuses("crm.calllist.statuslist", out.take("statuses")?)?,
+    })
+}
+
+/// In which of `lists` a contact or company is, with its call status in each: every member of each list
+/// is read (a request per 2,500 members or so).
+pub async fn memberships<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    lists: &[CallList],
+    id: EntityId,
+) -> Result<Vec<(CallList, Option<String>)>, BitrixError> {
+    let mut out = Vec::new();
+    for list in lists {
+        let members = caller.calllist_members(list.id, None).await?;
+        let status = members.into_iter().find(|m| m.id == id).map(|m| m.status);
+        out.push((list.clone(), status));
+    }
+    Ok(out)
+}

@@ -59,6 +59,7 @@ impl Portals {
         }
         let portal = self.keep_grant(grant, None, application_token, status).await?;
         self.bind_events(&portal).await;
+        self.bind_placements(&portal).await;
         Ok(portal)
     }
 

@@ -7,6 +7,7 @@ mod entry;
 mod events;
 mod guard;
 mod install;
+mod placements;
 mod reauth;
 
 use std::sync::Arc;
@@ -31,13 +32,16 @@ pub struct Portals {
     signer: Signer,
     /// Where the portal sends events (`ONAPPUNINSTALL` is bound to it at install).
     events_url: Url,
+    /// The app's handler: the iframe and every placement open it.
+    app_url: Url,
     guard: Arc<guard::Guard>,
 }
 
 impl Portals {
     pub fn new(store: Arc<Store>, bitrix: Arc<Bitrix<Store>>, signer: Signer, base_url: &Url) -> Portals {
         let events_url = base_url.join("events").unwrap_or_else(|_| base_url.clone());
-        Portals { store, bitrix, signer, events_url, guard: Arc::default() }
+        let app_url = base_url.join("app").unwrap_or_else(|_| base_url.clone());
+        Portals { store, bitrix, signer, events_url, app_url, guard: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

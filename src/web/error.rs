@@ -18,7 +18,7 @@ use super::messages;
 use super::page::{ErrorPage, Framing, OwnPage, render};
 use crate::bitrix::BitrixError;
 use crate::bitrix::incoming::{FormError, FormProblem};
-use crate::domain::{BadId, Lang};
+use crate::domain::{BadId, BadPlacement, EntityType, Lang};
 use crate::editor::SaveError;
 use crate::portal::{EntryError, Held, InstallError, ReauthError, Refusal, SessionError};
 use crate::store::StoreError;
@@ -48,6 +48,10 @@ pub enum Problem {
     BadRequest,
     /// Too many unverified requests lately: try again shortly.
     TooMany,
+    /// `PLACEMENT` and its options do not make sense.
+    BadPlacement(BadPlacement),
+    /// The contact or company a placement names does not exist, or the viewer may not see it.
+    NoSuchRecord(EntityType),
     Internal,
 }
 
@@ -94,6 +98,8 @@ impl PageError {
             Problem::TooLarge => plain(t.err_too_large),
             Problem::BadRequest => plain(t.err_bad_request),
             Problem::TooMany => plain(t.err_too_many),
+            Problem::BadPlacement(e) => (t.err_bad_form.to_owned(), Some(messages::bad_placement(lang, e))),
+            Problem::NoSuchRecord(entity) => (messages::no_such_record(lang, *entity), None),
             Problem::Internal => plain(t.err_internal),
         }
     }
@@ -137,6 +143,12 @@ impl From<FormError> for PageError {
             _ => StatusCode::BAD_REQUEST,
         };
         PageError::new(status, Problem::BadForm(e))
+    }
+}
+
+impl From<BadPlacement> for PageError {
+    fn from(e: BadPlacement) -> Self {
+        PageError::new(StatusCode::BAD_REQUEST, Problem::BadPlacement(e))
     }
 }
 

@@ -9,6 +9,7 @@ use super::page::{Framing, notice};
 use super::session::Manager;
 use super::state::AppState;
 use crate::bitrix::incoming::{FrameForm, FrameQuery};
+use crate::domain::Opened;
 
 /// The marketplace's availability check sends `HEAD` and wants 200.
 pub async fn head() -> HttpResponse {
@@ -27,11 +28,16 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     // Until the portal is known, errors are framed for the origin the request claims.
     Viewer::record(&req, requested_lang(req.head(), req.query_string()), Framing::claimed(&query.domain, query.https));
     let form = FrameForm::parse(&body)?;
+    // Where it was opened from is checked before anything is asked of the portal.
+    let opened = Opened::parse(&form.placement, &form.placement_options)?;
     let entered = state.portals.enter(&form, query.lang, req.peer_addr().map(|a| a.ip())).await?;
     if !query.domain.is_empty() && !query.domain.eq_ignore_ascii_case(&entered.portal.domain) {
         // Only informational: the stored endpoint is used either way.
         tracing::warn!(member_id = %entered.portal.member_id, "the request's DOMAIN differs from the stored portal");
     }
     let manager = Manager::entered(&state, &req, entered);
-    super::lists::index(&state, &manager, 0, None).await
+    match opened {
+        Opened::Lists => super::lists::index(&state, &manager, 0, None).await,
+        Opened::Record { kind, entity, id } => super::lists::record_page(&state, &manager, kind, entity, id).await,
+    }
 }

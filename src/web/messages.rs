@@ -191,6 +191,37 @@ pub fn reauth_refused(lang: Lang, why: &Refusal) -> String {
     }
 }
 
+/// What is wrong with the place Bitrix24 says the app was opened from.
+pub fn bad_placement(lang: Lang, e: &crate::domain::BadPlacement) -> String {
+    use crate::domain::BadPlacement as B;
+    match (lang, e) {
+        (Lang::En, B::Unknown(p)) => format!("The app is not meant to open from “{p}”."),
+        (Lang::Ru, B::Unknown(p)) => format!("Приложение не открывается из места «{p}»."),
+        (Lang::En, B::NoId) => "Bitrix24 did not say which contact or company it was opened for.".into(),
+        (Lang::Ru, B::NoId) => "Битрикс24 не сообщил, для какого контакта или компании открыто приложение.".into(),
+        (Lang::En, B::BadId) => "Bitrix24 named the contact or company with something that is not an ID.".into(),
+        (Lang::Ru, B::BadId) => "Битрикс24 указал контакт или компанию не числовым ID.".into(),
+    }
+}
+
+/// A contact or company the app was opened for that the viewer cannot see.
+pub fn no_such_record(lang: Lang, entity: EntityType) -> String {
+    match (lang, entity) {
+        (Lang::En, EntityType::Contact) => {
+            "This contact does not exist, or you may not see it in the CRM. Nothing was changed.".into()
+        }
+        (Lang::En, EntityType::Company) => {
+            "This company does not exist, or you may not see it in the CRM. Nothing was changed.".into()
+        }
+        (Lang::Ru, EntityType::Contact) => {
+            "Такого контакта нет, или у вас нет прав на его просмотр в CRM. Ничего не изменено.".into()
+        }
+        (Lang::Ru, EntityType::Company) => {
+            "Такой компании нет, или у вас нет прав на её просмотр в CRM. Ничего не изменено.".into()
+        }
+    }
+}
+
 /// A value that should have been a call list's number.
 pub fn not_an_id(lang: Lang, value: &str) -> String {
     let shown: String = value.chars().take(20).collect();

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{bad, field_u64, text};
+use crate::bitrix::batch::Command;
 use crate::bitrix::error::BitrixError;
 use crate::bitrix::rest::Caller;
 use crate::bitrix::tokens::TokenStore;
@@ -112,9 +113,32 @@ impl<S: TokenStore> Caller<'_, S> {
         self.call("event.bind", json!({ "event": event, "handler": handler })).await.map(|_| ())
     }
 
-    pub async fn placement_bind(&self, placement: &str, handler: &str, title: &str) -> Result<(), BitrixError> {
-        self.call("placement.bind", json!({ "PLACEMENT": placement, "HANDLER": handler, "TITLE": title }))
-            .await
-            .map(|_| ())
+    /// The app's placement handlers on the portal, as `(placement code, handler URL)`.
+    pub async fn placement_get(&self) -> Result<Vec<(String, String)>, BitrixError> {
+        let env = self.call("placement.get", json!({})).await?;
+        let rows = super::array("placement.get", env.result)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let field =
+                    |a: &str, b: &str| r.get(a).or_else(|| r.get(b)).and_then(Value::as_str).unwrap_or("").to_owned();
+                (field("placement", "PLACEMENT"), field("handler", "HANDLER"))
+            })
+            .collect())
     }
+}
+
+/// A `placement.bind` command: the place, the handler, and the title in Russian and English (`LANG_ALL`), the
+/// English one also as the default `TITLE`.
+pub fn placement_bind_command(key: &str, placement: &str, handler: &str, title_en: &str, title_ru: &str) -> Command {
+    Command::new(
+        key,
+        "placement.bind",
+        json!({
+            "PLACEMENT": placement,
+            "HANDLER": handler,
+            "TITLE": title_en,
+            "LANG_ALL": { "en": { "TITLE": title_en }, "ru": { "TITLE": title_ru } },
+        }),
+    )
 }

@@ -39,6 +39,8 @@ pub struct ListsPage<'a> {
     pub reauth_url: Option<String>,
     /// Some lists are not counted yet: the page asks for their counts after it is shown.
     pub count_pending: bool,
+    /// For an administrator: why the app could not add itself to the CRM's lists and cards.
+    pub placements_refused: Option<String>,
 }
 
 pub async fn lists_page(
@@ -109,6 +111,10 @@ async fn render_index(
     let reauth_url = (m.session.is_admin && m.portal.status == crate::domain::PortalStatus::NeedsReauthorisation)
         .then(|| format!("/oauth/start?portal={}&lang={}", m.portal.member_id, m.lang()));
     let count_pending = !count && rows.iter().any(|r| r.uncounted);
+    let placements_refused = match m.session.is_admin {
+        true => state.portals.placements_refused(&m.portal).await.map(|code| words::placements_refused(lang, &code)),
+        false => None,
+    };
     let page = ListsPage {
         t,
         w,
@@ -119,6 +125,7 @@ async fn render_index(
         has_next: overview.has_next,
         reauth_url,
         count_pending,
+        placements_refused,
     };
     super::page(m, &page)
 }

@@ -204,8 +204,11 @@ pub async fn editor_page(
         let tally = editor::tally(&caller, id, &screen.statuses, None).await?;
         state.reads.keep_count(&m.session.id, id, &tally);
     }
+    // People looked up already in this request, so their chips need no other look-up.
+    let mut known: HashMap<EntityId, CrmItem> = HashMap::new();
     if v.go == Go::Paste && !v.form.paste.trim().is_empty() {
         let pasted = editor::resolve_paste(&caller, entity, &v.form.paste).await?;
+        known.extend(pasted.found.iter().map(|i| (i.id, i.clone())));
         let new: Vec<EntityId> = pasted.found.iter().map(|i| i.id).filter(|i| !v.form.add.contains(i)).collect();
         v.form.add.extend(new);
         if !pasted.unmatched.is_empty() {
@@ -214,7 +217,7 @@ pub async fn editor_page(
         v.form.paste.clear();
     }
     let counted = state.reads.count(&m.session.id, id);
-    let on_page: HashMap<EntityId, &CrmItem> = screen.names.iter().map(|(k, i)| (*k, i)).collect();
+    let on_page: HashMap<EntityId, &CrmItem> = screen.names.iter().chain(known.iter()).map(|(k, i)| (*k, i)).collect();
     let off_page_removes: Vec<EntityId> =
         v.form.remove.iter().copied().filter(|r| !screen.members.iter().any(|m| m.id == *r)).collect();
     let unnamed: Vec<EntityId> =

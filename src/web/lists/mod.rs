@@ -23,10 +23,12 @@ mod history;
 mod index;
 mod list_page;
 mod list_view;
+mod placement;
 mod review;
 mod words;
 
 pub use index::index;
+pub use placement::record_page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/lists").route(web::post().to(index::lists_page)))

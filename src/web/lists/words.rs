@@ -46,6 +46,15 @@ pub struct Words {
     pub no_read_companies: &'static str,
     pub review_create: &'static str,
     pub search_hint: &'static str,
+    pub placement_menu_title: &'static str,
+    pub placement_tab_title: &'static str,
+    pub placement_in_lists: &'static str,
+    pub placement_in_none: &'static str,
+    pub placement_take_out: &'static str,
+    pub placement_add_to_another: &'static str,
+    pub placement_choose: &'static str,
+    pub placement_put_in: &'static str,
+    pub placement_new_list: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -91,6 +100,15 @@ pub const EN: Words = Words {
     no_read_companies: "You may not read companies in the CRM, so the members of this list are hidden from you and you cannot change it. Ask your portal administrator for access to companies.",
     review_create: "Review the new list",
     search_hint: "Results appear as you type.",
+    placement_menu_title: "Add to a call list",
+    placement_tab_title: "Call lists",
+    placement_in_lists: "In these call lists",
+    placement_in_none: "Not in any call list yet.",
+    placement_take_out: "Take out",
+    placement_add_to_another: "Add to another call list",
+    placement_choose: "Choose a call list",
+    placement_put_in: "Add here",
+    placement_new_list: "New call list with them",
 };
 
 pub const RU: Words = Words {
@@ -136,6 +154,15 @@ pub const RU: Words = Words {
     no_read_companies: "У вас нет прав на просмотр компаний в CRM, поэтому участники этого списка скрыты от вас и изменить его нельзя. Попросите у администратора портала доступ к компаниям.",
     review_create: "Проверить новый список",
     search_hint: "Результаты появляются по мере ввода.",
+    placement_menu_title: "Добавить в список обзвона",
+    placement_tab_title: "Списки обзвона",
+    placement_in_lists: "В этих списках обзвона",
+    placement_in_none: "Пока нет ни в одном списке обзвона.",
+    placement_take_out: "Убрать",
+    placement_add_to_another: "Добавить в другой список обзвона",
+    placement_choose: "Выберите список обзвона",
+    placement_put_in: "Добавить сюда",
+    placement_new_list: "Новый список обзвона с ним",
 };
 
 pub fn words(lang: Lang) -> &'static Words {
@@ -197,6 +224,18 @@ pub fn saved(lang: Lang, added: usize, removed: usize, total: usize, form: Optio
         Lang::Ru => "Сохранено.",
     };
     [Some(head.to_owned()), members, form].into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
+/// For an administrator: the app's places in the CRM could not all be bound.
+pub fn placements_refused(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::En => format!(
+            "The app could not add itself to the CRM's contact and company lists and cards (Bitrix24 answered {code}). It still works from its own menu item; reinstall it once it may add placements (the “placement” permission)."
+        ),
+        Lang::Ru => format!(
+            "Приложению не удалось встроиться в списки и карточки контактов и компаний CRM (ответ Битрикс24: {code}). Оно по-прежнему работает из своего пункта меню; переустановите его, когда у него будет право встраиваться (разрешение «placement»)."
+        ),
+    }
 }
 
 /// What a paste found nothing for.
