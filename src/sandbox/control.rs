@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/state", web::get().to(state))
             .route("/users", web::get().to(users))
             .route("/users/{id}/permissions", web::post().to(set_permissions))
+            .route("/users/{id}/active", web::post().to(set_active))
             .route("/lists", web::get().to(lists))
             .route("/lists", web::post().to(add_list))
             .route("/lists/{id}", web::get().to(list))
@@ -103,6 +104,18 @@ async fn users(shared: Shared) -> impl Responder {
 
 async fn set_permissions(shared: Shared, id: Path<u64>, body: Json<Permissions>) -> HttpResponse {
     match sandbox(&shared).set_permissions(*id, body.into_inner()) {
+        Ok(()) => HttpResponse::Ok().json(json!({"ok": true})),
+        Err(e) => problem(404, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActiveRequest {
+    active: bool,
+}
+
+async fn set_active(shared: Shared, id: Path<u64>, body: Json<ActiveRequest>) -> HttpResponse {
+    match sandbox(&shared).set_user_active(*id, body.active) {
         Ok(()) => HttpResponse::Ok().json(json!({"ok": true})),
         Err(e) => problem(404, e),
     }

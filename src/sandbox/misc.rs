@@ -1,10 +1,9 @@
-//! Identity and app methods (reference 5.7, 3.6): `user.current`, `profile`, `app.info`, `event.bind`,
-//! `placement.bind`.
+//! Identity and app methods (reference 5.7, 3.6): `profile`, `app.info`, `event.bind`, `placement.bind`.
 
 use serde_json::{Value, json};
 
 use super::call::{Cx, MethodResult, RestError, Success};
-use super::model::{EventBinding, PlacementBinding, format_iso};
+use super::model::{EventBinding, PlacementBinding};
 use super::params::{PArr, PValue};
 
 /// Events `event.bind` accepts (upper-cased names).
@@ -31,29 +30,6 @@ fn is_admin(cx: &Cx<'_>) -> bool {
 
 fn argument_error(name: &str) -> RestError {
     RestError::new(400, "ERROR_ARGUMENT", format!("Argument '{name}' is null or empty")).with("argument", json!(name))
-}
-
-pub fn user_current(cx: &mut Cx<'_>) -> MethodResult {
-    let Some(u) = cx.st.user(cx.caller.user_id) else {
-        return Err(RestError::new(401, "authorization_error", "Unable to authorize user"));
-    };
-    let now = format_iso(cx.st.now());
-    Ok(Success::of(json!({
-        "ID": u.id.to_string(),
-        "ACTIVE": true,
-        "NAME": u.name,
-        "LAST_NAME": u.last_name,
-        "EMAIL": u.email,
-        "LAST_LOGIN": now,
-        "DATE_REGISTER": "2024-01-15T00:00:00+03:00",
-        "IS_ONLINE": "Y",
-        "LAST_ACTIVITY_DATE": super::model::format_db_time(cx.st.now()),
-        "PERSONAL_GENDER": "",
-        "PERSONAL_BIRTHDAY": "",
-        "WORK_POSITION": u.work_position,
-        "UF_EMPLOYMENT_DATE": "",
-        "UF_DEPARTMENT": [1],
-    })))
 }
 
 pub fn profile(cx: &mut Cx<'_>) -> MethodResult {

@@ -23,6 +23,7 @@ mod rest;
 mod seed;
 mod server;
 mod state;
+mod users;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::TcpListener;
@@ -187,6 +188,8 @@ impl Sandbox {
             webforms: Default::default(),
             lists: Default::default(),
             statuses: model::default_statuses(&config.lang),
+            // After the call statuses, whose IDs `crm.calllist.statuslist` has always answered.
+            sources: model::default_sources(&config.lang, 5),
             next_contact_id: 1,
             next_company_id: 1,
             next_list_id: 1,
@@ -454,6 +457,33 @@ impl Sandbox {
         let mut st = self.lock();
         let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
         u.permissions = permissions;
+        Ok(())
+    }
+
+    /// Adds a portal user (an employee of the first department, in the portal's language); returns their ID.
+    pub fn add_user(&self, name: &str, last_name: &str, permissions: Permissions) -> u64 {
+        let mut st = self.lock();
+        let id = st.users.keys().next_back().copied().unwrap_or(0) + 1;
+        let user = User {
+            id,
+            name: name.into(),
+            last_name: last_name.into(),
+            email: format!("user{id}@example.com"),
+            work_position: String::new(),
+            lang: self.inner.info.config.lang.clone(),
+            permissions,
+            active: true,
+        };
+        st.users.insert(id, user);
+        id
+    }
+
+    /// Dismisses a user (`ACTIVE = N`) or takes them back: `user.get` with `ACTIVE: true` leaves dismissed
+    /// users out.
+    pub fn set_user_active(&self, user_id: u64, active: bool) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
+        u.active = active;
         Ok(())
     }
 

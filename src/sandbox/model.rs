@@ -49,6 +49,13 @@ pub struct User {
     pub work_position: String,
     pub lang: String,
     pub permissions: Permissions,
+    /// `ACTIVE`: false for a dismissed employee, whom `user.get` filters out with `ACTIVE: true`.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 /// CRM read rights. An administrator reads everything; others need the type-level flag, and even then
@@ -243,6 +250,49 @@ pub fn default_statuses(lang: &str) -> Vec<CallStatus> {
             status_id: status_id.to_string(),
             name: if lang == "ru" { ru } else { en }.to_string(),
             sort: (i as i64 + 1) * 10,
+        })
+        .collect()
+}
+
+/// An item of a CRM directory other than the call statuses: the `SOURCE` directory (`crm.status.list`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectoryItem {
+    pub id: u64,
+    pub entity_id: String,
+    pub status_id: String,
+    pub name: String,
+    pub sort: i64,
+    /// `SYSTEM = Y`: an item the portal made itself and keeps (its `NAME_INIT` is its first name).
+    pub system: bool,
+}
+
+/// The `SOURCE` directory a new portal is made with, in the portal's language: the codes, sorts and system
+/// flags of the crm module's `CCrmStatus::GetDefaultSources`, the names of its English and Russian language
+/// files. IDs follow `first_id`.
+pub fn default_sources(lang: &str, first_id: u64) -> Vec<DirectoryItem> {
+    let rows: [(&str, i64, bool, &str, &str); 12] = [
+        ("CALL", 10, true, "Call", "Звонок"),
+        ("EMAIL", 20, false, "E-Mail", "Электронная почта"),
+        ("WEB", 30, false, "Website", "Веб-сайт"),
+        ("ADVERTISING", 40, false, "Advertising", "Реклама"),
+        ("PARTNER", 50, false, "Existing Client", "Существующий клиент"),
+        ("RECOMMENDATION", 60, false, "By Recommendation", "По рекомендации"),
+        ("TRADE_SHOW", 70, false, "Show/Exhibition", "Выставка"),
+        ("WEBFORM", 75, true, "CRM form", "CRM-форма"),
+        ("CALLBACK", 77, true, "Callback", "Обратный звонок"),
+        ("RC_GENERATOR", 78, true, "Sales boost", "Генератор продаж"),
+        ("STORE", 79, true, "Online Store", "Интернет-магазин"),
+        ("OTHER", 80, false, "Other", "Другое"),
+    ];
+    rows.iter()
+        .enumerate()
+        .map(|(i, (status_id, sort, system, en, ru))| DirectoryItem {
+            id: first_id + i as u64,
+            entity_id: "SOURCE".into(),
+            status_id: status_id.to_string(),
+            name: if lang == "ru" { ru } else { en }.to_string(),
+            sort: *sort,
+            system: *system,
         })
         .collect()
 }

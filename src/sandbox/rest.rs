@@ -12,7 +12,7 @@ use super::limits::Operating;
 use super::model::CallRecord;
 use super::params::{PArr, PValue, parse_query};
 use super::state::State;
-use super::{Info, batch, crm, misc};
+use super::{Info, batch, crm, misc, users};
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ pub struct RawRequest<'a> {
 fn method_scope(method: &str) -> Option<&'static [&'static str]> {
     if method.starts_with("crm.") {
         Some(&["crm"])
-    } else if method == "user.current" {
+    } else if method == "user.current" || method == "user.get" {
         Some(&["user", "user_brief", "user_basic"])
     } else if method.starts_with("placement.") {
         Some(&["placement"])
@@ -88,8 +88,10 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "crm.item.list"
                 | "crm.webform.list"
                 | "crm.duplicate.findbycomm"
+                | "crm.status.list"
                 | "batch"
                 | "user.current"
+                | "user.get"
                 | "profile"
                 | "app.info"
                 | "event.bind"
@@ -350,8 +352,10 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
         "crm.item.list" => crm::item_list(cx, &params),
         "crm.webform.list" => crm::webform_list(cx, &params),
         "crm.duplicate.findbycomm" => crm::find_by_comm(cx, &params),
+        "crm.status.list" => crm::status_list(cx, &params),
         "batch" => batch::batch(cx, &params),
-        "user.current" => misc::user_current(cx),
+        "user.current" => users::user_current(cx),
+        "user.get" => users::user_get(cx, &params),
         "profile" => misc::profile(cx),
         "app.info" => misc::app_info(cx),
         "event.bind" => misc::event_bind(cx, &params),

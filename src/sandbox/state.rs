@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::limits::Runtime;
 use super::model::{
-    AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, EntityKind, InstalledApp,
-    OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
+    AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, DirectoryItem, EntityKind,
+    InstalledApp, OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
 };
 
 /// The whole portal.
@@ -18,6 +18,8 @@ pub struct State {
     pub webforms: BTreeMap<u64, Webform>,
     pub lists: BTreeMap<u64, CallList>,
     pub statuses: Vec<CallStatus>,
+    /// The `SOURCE` directory (contacts' `sourceId` values).
+    pub sources: Vec<DirectoryItem>,
     pub next_contact_id: u64,
     pub next_company_id: u64,
     pub next_list_id: u64,

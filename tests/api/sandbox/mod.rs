@@ -15,6 +15,8 @@ mod oauth;
 mod own;
 mod property;
 mod rest;
+mod statuses;
+mod users;
 
 use b24_calllist::sandbox::{LimitsConfig, Sandbox, SandboxConfig, SeedConfig};
 use serde_json::Value;
