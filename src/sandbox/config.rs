@@ -52,6 +52,13 @@ pub struct SandboxConfig {
     /// `language`.
     #[serde(alias = "language")]
     pub lang: String,
+    /// How many portals the sandbox hosts (at least one), each with its own `member_id`, REST endpoint
+    /// (`/portal/{i}/rest/` after the first), tokens, data, request bucket and call log; one OAuth server
+    /// answers for all of them.
+    pub portals: usize,
+    /// The seed of every portal after the first (its `seed` number offset by the portal's index, so that
+    /// each holds other data): small by default, as a test with many portals wants many, not big, ones.
+    pub portal_seed: SeedConfig,
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +83,8 @@ impl Default for SandboxConfig {
             call_log_capacity: 10_000,
             workers: 2,
             lang: "ru".into(),
+            portals: 1,
+            portal_seed: SeedConfig::small(),
         }
     }
 }
@@ -110,6 +119,24 @@ impl Default for SeedConfig {
                 ListSeed { entity_type: EntityKind::Company, members: 10 },
                 ListSeed { entity_type: EntityKind::Contact, members: 1_000 },
                 ListSeed { entity_type: EntityKind::Contact, members: 0 },
+            ],
+        }
+    }
+}
+
+impl SeedConfig {
+    /// A small portal: 20 contacts, 5 companies, two active forms and an inactive one, a contact list of 5 and
+    /// a company list of 3.
+    pub fn small() -> Self {
+        SeedConfig {
+            seed: 24,
+            contacts: 20,
+            companies: 5,
+            active_webforms: 2,
+            inactive_webforms: 1,
+            lists: vec![
+                ListSeed { entity_type: EntityKind::Contact, members: 5 },
+                ListSeed { entity_type: EntityKind::Company, members: 3 },
             ],
         }
     }

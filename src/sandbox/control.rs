@@ -15,6 +15,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/_sandbox")
             .route("/state", web::get().to(state))
+            .route("/portals", web::get().to(portals))
+            .route("/expire-all", web::post().to(expire_all))
+            .route("/bucket", web::get().to(bucket))
             .route("/users", web::get().to(users))
             .route("/users/{id}/permissions", web::post().to(set_permissions))
             .route("/users/{id}/active", web::post().to(set_active))
@@ -53,7 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn sandbox(shared: &Shared) -> Sandbox {
-    Sandbox::view(shared.get_ref().clone())
+    Sandbox::view(shared.hub.clone(), shared.index)
 }
 
 fn problem(status: u16, message: impl std::fmt::Display) -> HttpResponse {
@@ -66,6 +69,8 @@ async fn state(shared: Shared) -> impl Responder {
     let info = s.info();
     let st = shared.lock();
     HttpResponse::Ok().json(json!({
+        "index": info.index,
+        "portals": shared.hub.portals.len(),
         "portal_url": info.portal_url,
         "rest_url": info.rest_url,
         "oauth_url": info.oauth_url,
@@ -87,6 +92,7 @@ async fn state(shared: Shared) -> impl Responder {
         },
         "limits": st.rt.limits,
         "faults": st.rt.faults,
+        "bucket": st.rt.bucket_stats(st.now()),
         "rejections": {
             "query_limit": st.rt.bucket_rejections,
             "operation_time_limit": st.rt.operating_rejections,
@@ -96,6 +102,34 @@ async fn state(shared: Shared) -> impl Responder {
         "moved_to": st.moved_to.as_ref().map(|u| u.to_string()),
         "clock_offset_secs": st.clock_offset,
     }))
+}
+
+/// A portal's addresses and identity, as `sandbox --json` lists them.
+pub fn portal_facts(s: &Sandbox) -> Value {
+    json!({
+        "index": s.portal_index(),
+        "portal_url": s.portal_url().as_str(),
+        "rest_url": s.rest_url().as_str(),
+        "domain": s.domain(),
+        "member_id": s.member_id(),
+        "application_token": s.application_token(),
+        "control_url": format!("{}_sandbox/", s.portal_url()),
+    })
+}
+
+/// Every portal of the sandbox, whichever portal's address it is asked on.
+async fn portals(shared: Shared) -> impl Responder {
+    let all: Vec<Value> = sandbox(&shared).portals().iter().map(portal_facts).collect();
+    HttpResponse::Ok().json(all)
+}
+
+/// Expires the access tokens of every portal at once.
+async fn expire_all(shared: Shared) -> impl Responder {
+    HttpResponse::Ok().json(json!({"expired": sandbox(&shared).expire_all_access_tokens()}))
+}
+
+async fn bucket(shared: Shared) -> impl Responder {
+    HttpResponse::Ok().json(sandbox(&shared).bucket_stats())
 }
 
 async fn users(shared: Shared) -> impl Responder {

@@ -26,8 +26,25 @@ pub struct Runtime {
     /// method → (minute index, seconds) buckets.
     operating: HashMap<String, VecDeque<(i64, f64)>>,
     pub bucket_rejections: u64,
+    /// Requests the bucket let in.
+    pub bucket_admissions: u64,
     pub operating_rejections: u64,
     pub injected_faults: u64,
+}
+
+/// A portal's leaky bucket as it stands (reference 5.5): how full it is now, its size and drain, and how many
+/// requests it let in and refused since the sandbox started.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct BucketStats {
+    /// Requests in the bucket now, after draining.
+    pub level: f64,
+    pub burst: f64,
+    pub drain_per_sec: f64,
+    pub admitted: u64,
+    /// Requests refused with 503 `QUERY_LIMIT_EXCEEDED`.
+    pub rejected: u64,
+    /// Whether the bucket is on.
+    pub on: bool,
 }
 
 /// The budget's state for one method, for the `time` block.
@@ -49,6 +66,7 @@ impl Runtime {
             bucket_at: 0.0,
             operating: HashMap::new(),
             bucket_rejections: 0,
+            bucket_admissions: 0,
             operating_rejections: 0,
             injected_faults: 0,
         }
@@ -82,7 +100,20 @@ impl Runtime {
             return false;
         }
         self.bucket_level += 1.0;
+        self.bucket_admissions += 1;
         true
+    }
+
+    pub fn bucket_stats(&self, now: f64) -> BucketStats {
+        let drained = (now - self.bucket_at).max(0.0) * self.limits.drain_per_sec;
+        BucketStats {
+            level: (self.bucket_level - drained).max(0.0),
+            burst: self.limits.burst,
+            drain_per_sec: self.limits.drain_per_sec,
+            admitted: self.bucket_admissions,
+            rejected: self.bucket_rejections,
+            on: self.limits.bucket,
+        }
     }
 
     /// The fault this call gets, if any: a one-shot for its method first, else the dice.

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::Info;
-use super::model::{AuthCode, TokenResponse, random_token};
+use super::model::{TokenResponse, random_token};
 use super::params::{PArr, PValue};
 use super::state::State;
 
@@ -141,8 +141,7 @@ pub fn authorize(st: &mut State, info: &Info, p: &PArr) -> Authorize {
         return Authorize::Refused("Unknown user");
     }
     let code = random_token();
-    let now = st.now();
-    st.codes.insert(code.clone(), AuthCode { user_id, issued_at: now, used: false });
+    st.remember_code(code.clone(), user_id);
     let mut target = app.clone();
     let path = format!("{}/oauth/callback", target.path().trim_end_matches('/'));
     target.set_path(&path);

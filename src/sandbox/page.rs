@@ -79,6 +79,9 @@ struct PortalPage<'a> {
     lang: &'a str,
     user_id: u64,
     domain: &'a str,
+    /// The portal's path on the listener (`/`, or `/portal/{i}/` after the first portal): every link and
+    /// request of the page starts with it.
+    base: &'a str,
     users: Vec<UserOption>,
     langs: Vec<LangLink>,
     /// The app's frame and its launch form, when the app opens for this user.
@@ -189,6 +192,7 @@ async fn portal_page(req: HttpRequest, shared: Shared) -> HttpResponse {
             script_json(&json!({
                 "appOrigin": app_url,
                 "appSid": form.app_sid,
+                "base": inner.info.base_path,
                 "userId": form.user_id,
                 "init": init,
                 "texts": {"pick": t.pick_title, "search": t.search, "choose": t.choose, "cancel": t.cancel},
@@ -201,6 +205,7 @@ async fn portal_page(req: HttpRequest, shared: Shared) -> HttpResponse {
         lang: &lang,
         user_id: user.id,
         domain: &inner.info.domain,
+        base: &inner.info.base_path,
         users: users
             .iter()
             .map(|u| UserOption {

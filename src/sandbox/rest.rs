@@ -172,6 +172,13 @@ pub struct Parsed<'a> {
     logged_params: Value,
 }
 
+impl Parsed<'_> {
+    /// The access token the request carries.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
 pub fn parse(raw: RawRequest<'_>) -> Parsed<'_> {
     let mut params = parse_query(raw.query);
     params.merge_over(raw.body);

@@ -10,27 +10,61 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 
 use super::call::Host;
-use super::params::{self, parse_query};
+use super::params::{self, PValue, parse_query};
 use super::rest::{self, RawRequest, Reply};
-use super::{Inner, SandboxError, Shared, control, oauth, page};
+use super::{Hub, Inner, PortalIndex, SandboxError, Shared, control, oauth, page};
+
+/// The portal a path is for and the path within it: `/portal/3/rest/profile` → (3, `/rest/profile`), for a
+/// portal the sandbox has. Paths without the prefix are the first portal's.
+fn portal_prefix(path: &str, portals: usize) -> Option<(usize, String)> {
+    let rest = path.strip_prefix("/portal/")?;
+    let (index, within) = rest.split_once('/').unwrap_or((rest, ""));
+    let index: usize = index.parse().ok().filter(|i| *i < portals)?;
+    Some((index, format!("/{within}")))
+}
+
+/// Serves the portals after the first under `/portal/{i}/` on the same listener: the prefix is taken off the
+/// request's path before routing, and the portal it named is kept for the handlers ([`Shared`]).
+fn route_to_portal(req: &mut actix_web::dev::ServiceRequest, portals: usize) {
+    use actix_web::HttpMessage;
+    let Some((index, within)) = portal_prefix(req.path(), portals) else { return };
+    let path_and_query = match req.query_string() {
+        "" => within,
+        q => format!("{within}?{q}"),
+    };
+    let mut parts = req.head().uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+        req.extensions_mut().insert(PortalIndex(index));
+    }
+}
 
 /// Starts both servers on the given listeners; they run on the current Tokio runtime.
 pub(crate) fn spawn(
-    inner: Arc<Inner>,
+    hub: Arc<Hub>,
     portal: TcpListener,
     oauth_listener: TcpListener,
 ) -> Result<Vec<actix_web::dev::ServerHandle>, SandboxError> {
-    let workers = inner.info.config.workers.max(1);
+    use actix_web::dev::Service;
+    let first = hub.portals[0].clone();
+    let workers = first.info.config.workers.max(1);
+    let portals = hub.portals.len();
     let bind_err = |l: &TcpListener, source| SandboxError::Bind {
         addr: l.local_addr().unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
         source,
     };
-    let data = web::Data::new(inner.clone());
+    let data = web::Data::new(hub.clone());
     let d1 = data.clone();
     let portal_addr = portal.local_addr().ok();
     let portal_server = HttpServer::new(move || {
         App::new()
             .app_data(d1.clone())
+            .wrap_fn(move |mut req, srv| {
+                route_to_portal(&mut req, portals);
+                srv.call(req)
+            })
             .route("/rest/{method:.*}", web::route().to(rest_portal))
             .route("/oauth/authorize", web::get().to(authorize))
             .route("/oauth/authorize/", web::get().to(authorize))
@@ -129,7 +163,7 @@ pub fn to_response(reply: Reply, headers: &RestHeaders<'_>) -> HttpResponse {
     b.body(reply.body)
 }
 
-async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, host: Host) -> HttpResponse {
+async fn rest_common(req: HttpRequest, payload: web::Payload, inner: &Inner, host: Host) -> HttpResponse {
     if req.method() == actix_web::http::Method::OPTIONS {
         return HttpResponse::NoContent()
             .insert_header(("Access-Control-Allow-Origin", "*"))
@@ -137,7 +171,6 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
             .insert_header(("Access-Control-Allow-Headers", "*"))
             .finish();
     }
-    let inner = shared.get_ref();
     let body = match read_body(payload, inner.info.config.max_body_bytes).await {
         Ok(b) => b,
         Err(status) => return too_large(status),
@@ -158,6 +191,12 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
         authorization: header(&req, "authorization"),
     };
     let parsed = rest::parse(raw);
+    // The OAuth server's `/rest/` serves every portal: the token says whose call it is.
+    let hub = hub_of(&req);
+    let inner: &Inner = match (host, &hub) {
+        (Host::OAuth, Some(hub)) => hub.portal_of(parsed.token()),
+        _ => inner,
+    };
     let answered = {
         let mut st = inner.lock();
         rest::handle(&mut st, &inner.info, host, parsed, wall)
@@ -172,22 +211,36 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
     to_response(answered.answer.into_reply(), &headers)
 }
 
+fn hub_of(req: &HttpRequest) -> Option<Arc<Hub>> {
+    req.app_data::<web::Data<Arc<Hub>>>().map(|d| d.get_ref().clone())
+}
+
 async fn rest_portal(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    rest_common(req, payload, shared, Host::Portal).await
+    rest_common(req, payload, shared.get_ref(), Host::Portal).await
 }
 
-async fn rest_oauth(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    rest_common(req, payload, shared, Host::OAuth).await
+async fn rest_oauth(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>) -> HttpResponse {
+    let first = hub.portals[0].clone();
+    rest_common(req, payload, &first, Host::OAuth).await
 }
 
-async fn token(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    let inner = shared.get_ref();
+/// The code or refresh token a grant names: the OAuth server finds the portal that issued it.
+fn grant_token(fields: &params::PArr) -> Option<String> {
+    let text = |k: &str| fields.get(k).and_then(PValue::php_string).filter(|s| !s.is_empty());
+    match text("grant_type").as_deref() {
+        Some("refresh_token") => text("refresh_token"),
+        _ => text("code"),
+    }
+}
+
+async fn token(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>) -> HttpResponse {
     let body = match read_body(payload, 1024 * 1024).await {
         Ok(b) => b,
         Err(status) => return too_large(status),
     };
     let mut fields = parse_query(req.query_string());
     fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
+    let inner = hub.portal_of(grant_token(&fields).as_deref());
     let result = {
         let mut st = inner.lock();
         oauth::token(&mut st, &inner.info, &fields)
