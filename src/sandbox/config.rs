@@ -24,8 +24,11 @@ pub struct SandboxConfig {
     /// The registered app's credentials; generated from the seed when absent.
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
-    /// Scopes granted to the app, comma-separated as Bitrix24 writes them.
+    /// Scopes granted to the app, comma-separated as Bitrix24 writes them. Without `placement` the app may
+    /// not call `placement.*`; without `crm` it may not bind the CRM widgets.
     pub scope: String,
+    /// The app's name (`APP_NAME`): the title of a widget bound without one.
+    pub app_name: String,
     /// `app.info` `STATUS` and the `status` of the token response and iframe POST (`F`, `D`, `T`, `P`, `L`).
     pub app_status: String,
     /// Whether the app starts installed (`INSTALLED = Y`); otherwise an administrator opening it gets the
@@ -70,6 +73,7 @@ impl Default for SandboxConfig {
             client_id: None,
             client_secret: None,
             scope: "crm,user,placement".into(),
+            app_name: "b24-calllist".into(),
             app_status: "F".into(),
             app_installed: true,
             access_ttl_secs: 3600,
@@ -253,6 +257,10 @@ pub struct Quirks {
     pub app_context_status: u16,
     /// The errors of `crm.duplicate.findbycomm`: as its official page shows them, or as the source throws them.
     pub duplicate_errors: DuplicateErrors,
+    /// HTTP status of the errors `placement.bind` lists (`ERROR_ARGUMENT`, `ERROR_PLACEMENT_MAX_COUNT`,
+    /// `ERROR_PLACEMENT_USER_MODE`): the source's `RestException` and `ArgumentException` give 400, the official
+    /// page's table says 200.
+    pub placement_bind_error_status: u16,
 }
 
 impl Default for Quirks {
@@ -266,6 +274,7 @@ impl Default for Quirks {
             single_use_refresh_tokens: true,
             app_context_status: 403,
             duplicate_errors: DuplicateErrors::Documented,
+            placement_bind_error_status: 400,
         }
     }
 }

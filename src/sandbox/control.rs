@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/moved", web::post().to(moved))
             .route("/launch", web::post().to(launch))
             .route("/open", web::post().to(open))
+            .route("/placement-form", web::post().to(placement_form))
             .route("/deliveries", web::get().to(deliveries))
             .route("/oauth-stats", web::get().to(oauth_stats))
             .route("/crm-search", web::get().to(crm_search)),
@@ -442,6 +443,21 @@ async fn open(shared: Shared, body: Json<LaunchRequest>) -> HttpResponse {
     match sandbox(&shared).open_app(body.user_id).await {
         Ok((status, body)) => HttpResponse::Ok().json(json!({"status": status, "body": body})),
         Err(e) => problem(502, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PlacementRequest {
+    user_id: u64,
+    placement: String,
+    #[serde(default)]
+    entity_id: Option<u64>,
+}
+
+async fn placement_form(shared: Shared, body: Json<PlacementRequest>) -> HttpResponse {
+    match sandbox(&shared).placement_form(body.user_id, &body.placement, body.entity_id) {
+        Ok(f) => HttpResponse::Ok().json(f),
+        Err(e) => problem(400, e),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod model;
 mod oauth;
 mod page;
 pub mod params;
+mod placements;
 mod rest;
 mod seed;
 mod server;
@@ -40,7 +41,7 @@ pub use lifecycle::LaunchForm;
 pub use limits::BucketStats;
 pub use model::{
     CallList, CallRecord, Company, Contact, Delivery, EntityKind, InstalledApp, ListItem, OAuthStats, Permissions,
-    TokenResponse, User, Webform,
+    PlacementBinding, PlacementLang, TokenResponse, User, Webform,
 };
 
 /// What cannot be started or done.
@@ -271,6 +272,7 @@ fn new_state(info: &Info, first_seed: u64, directory: Arc<Directory>) -> State {
             version: 1,
             events: vec![],
             placements: vec![],
+            placement_seq: 0,
             app_options: Default::default(),
         },
         calls: VecDeque::new(),
@@ -733,6 +735,34 @@ impl Sandbox {
     /// not installed and the user is an administrator, else the handler. Issues a fresh token pair.
     pub fn launch_form(&self, user_id: u64, lang: Option<&str>) -> Result<LaunchForm, SandboxError> {
         lifecycle::launch_form(self.inner(), user_id, lang, None)
+    }
+
+    /// The form the portal posts when `user_id` opens the widget bound at `placement` (the first handler
+    /// bound there) for the contact or company `entity_id` (`None` for a toolbar item), in the user's
+    /// language: the handler's URL with the usual query, `PLACEMENT` and, for a list menu or a card's tab,
+    /// `PLACEMENT_OPTIONS` (`{"ID":"8061","URI":"/crm/contact/list/"}`, `{"ID":"7"}`). Refused when nothing is
+    /// bound there, the install has not finished, or the user may not see the object.
+    pub fn placement_form(
+        &self,
+        user_id: u64,
+        placement: &str,
+        entity_id: Option<u64>,
+    ) -> Result<LaunchForm, SandboxError> {
+        let code = placement.to_uppercase();
+        let id = self.lock().app.placements.iter().find(|b| b.placement == code).map(|b| b.id);
+        let id = id.ok_or_else(|| SandboxError::Invalid(format!("no handler is bound at {code}")))?;
+        lifecycle::widget_form(self.inner(), user_id, None, id, entity_id)
+    }
+
+    /// Posts that form from the sandbox itself: the handler's status and body.
+    pub async fn open_placement(
+        &self,
+        user_id: u64,
+        placement: &str,
+        entity_id: Option<u64>,
+    ) -> Result<(u16, String), SandboxError> {
+        let form = self.placement_form(user_id, placement, entity_id)?;
+        lifecycle::post_form(self.inner(), &form, "placement").await
     }
 
     /// Posts that form from the sandbox itself (no browser): the app's status and body.

@@ -352,6 +352,9 @@ pub struct InstalledApp {
     pub version: u32,
     pub events: Vec<EventBinding>,
     pub placements: Vec<PlacementBinding>,
+    /// The last placement binding's ID.
+    #[serde(skip)]
+    pub placement_seq: u64,
     pub app_options: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -363,11 +366,47 @@ pub struct EventBinding {
     pub event_type: String,
 }
 
+/// A widget handler bound with `placement.bind` (the rest module's `b_rest_placement` row and its language
+/// rows).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlacementBinding {
+    /// The row's ID: bindings are listed, and shown, in the order they were made.
+    pub id: u64,
     pub placement: String,
     pub handler: String,
+    /// The title in the portal's language when it was bound (the row's `TITLE`, `placement.get`'s `title`).
     pub title: String,
+    /// The row's `COMMENT`, from `DESCRIPTION`.
+    pub description: String,
+    pub group_name: String,
+    /// `TITLE`, `DESCRIPTION` and `GROUP_NAME` per language (`LANG_ALL`).
+    pub lang_all: std::collections::BTreeMap<String, PlacementLang>,
+    /// 0 for every user; `USER_ID` for a widget bound for one user.
+    pub user_id: u64,
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PlacementLang {
+    #[serde(rename = "TITLE")]
+    pub title: String,
+    #[serde(rename = "DESCRIPTION")]
+    pub description: String,
+    #[serde(rename = "GROUP_NAME")]
+    pub group_name: String,
+}
+
+impl PlacementBinding {
+    /// The title a user sees in the portal's interface: the one in their language, else the portal's, else
+    /// any, else `fallback` (the app's name).
+    pub fn title_for(&self, lang: &str, portal_lang: &str, fallback: &str) -> String {
+        let named = |l: &str| self.lang_all.get(l).map(|x| x.title.clone()).filter(|t| !t.is_empty());
+        named(lang)
+            .or_else(|| named(portal_lang))
+            .or_else(|| self.lang_all.values().map(|x| x.title.clone()).find(|t| !t.is_empty()))
+            .or_else(|| Some(self.title.clone()).filter(|t| !t.is_empty()))
+            .unwrap_or_else(|| fallback.to_owned())
+    }
 }
 
 /// One REST call the portal (or the OAuth server's `/rest/`) received.

@@ -12,7 +12,7 @@ use super::limits::Operating;
 use super::model::CallRecord;
 use super::params::{PArr, PValue, parse_query};
 use super::state::State;
-use super::{Info, batch, crm, misc, users};
+use super::{Info, batch, crm, misc, placements, users};
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -96,6 +96,8 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "app.info"
                 | "event.bind"
                 | "placement.bind"
+                | "placement.unbind"
+                | "placement.get"
         ),
     }
 }
@@ -366,7 +368,9 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
         "profile" => misc::profile(cx),
         "app.info" => misc::app_info(cx),
         "event.bind" => misc::event_bind(cx, &params),
-        "placement.bind" => misc::placement_bind(cx, &params),
+        "placement.bind" => placements::bind(cx, &params),
+        "placement.unbind" => placements::unbind(cx, &params),
+        "placement.get" => placements::get(cx),
         _ => Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")),
     }
 }

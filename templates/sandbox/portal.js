@@ -73,10 +73,13 @@
     setScroll: function (p, cb) { window.scrollTo(0, (p && parseInt(p.scroll, 10)) || 0); reply(cb, {}); },
     selectCRM: function (p, cb) { openPicker(p || {}, cb); }
   };
+  // Outside the app's own page (a widget), the portal refuses these (reference 6.1).
+  var defaultOnly = {setTitle: true, setScroll: true, reloadWindow: true};
   window.addEventListener('message', function (e) {
     if (e.origin !== SANDBOX.appOrigin || e.source !== frame.contentWindow) { return; }
     var m = parse(e.data);
     if (!m || m.sid !== SANDBOX.appSid || !handlers[m.command]) { return; }
+    if (init.PLACEMENT !== 'DEFAULT' && defaultOnly[m.command]) { return; }
     window.SANDBOX_LOG.push({command: m.command, params: m.params, callback: m.callback});
     handlers[m.command](m.params, m.callback);
   });

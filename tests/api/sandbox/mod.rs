@@ -13,6 +13,7 @@ mod lifecycle;
 mod limits;
 mod oauth;
 mod own;
+mod placements;
 mod portals;
 mod property;
 mod rest;
