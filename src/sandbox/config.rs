@@ -261,6 +261,24 @@ pub struct Quirks {
     /// `ERROR_PLACEMENT_USER_MODE`): the source's `RestException` and `ArgumentException` give 400, the official
     /// page's table says 200.
     pub placement_bind_error_status: u16,
+    /// Whether `crm.item.list` takes the UPPER_CASE field names of the older methods (`ID`, `LAST_NAME`) in
+    /// `filter` and `order` as the camelCase ones its page documents, or refuses them as unknown fields.
+    pub item_list_upper_case_fields: UpperCaseFields,
+    /// Whether deleting a web form clears it from the call lists that named it (`WEBFORM_ID` becomes null), or
+    /// leaves the lists naming a form that no longer exists.
+    pub deleted_webform_clears_lists: bool,
+}
+
+/// How `crm.item.list` reads `ID`, `LAST_NAME`, … in `filter` and `order`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpperCaseFields {
+    /// 400 `INVALID_ARG_VALUE` "Invalid filter: field 'ID' is not allowed in filter" (and the order's
+    /// counterpart), as for any field the method does not know.
+    #[default]
+    Refused,
+    /// Read as the camelCase field (`LAST_NAME` as `lastName`).
+    Accepted,
 }
 
 impl Default for Quirks {
@@ -275,6 +293,8 @@ impl Default for Quirks {
             app_context_status: 403,
             duplicate_errors: DuplicateErrors::Documented,
             placement_bind_error_status: 400,
+            item_list_upper_case_fields: UpperCaseFields::Refused,
+            deleted_webform_clears_lists: false,
         }
     }
 }

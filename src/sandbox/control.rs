@@ -33,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/companies/{id}", web::delete().to(delete_company))
             .route("/webforms", web::get().to(webforms))
             .route("/webforms", web::post().to(add_webform))
+            .route("/webforms/{id}", web::delete().to(delete_webform))
             .route("/tokens", web::post().to(tokens))
             .route("/expire", web::post().to(expire))
             .route("/clock", web::post().to(clock))
@@ -281,6 +282,14 @@ fn yes() -> bool {
 
 async fn add_webform(shared: Shared, body: Json<NewForm>) -> impl Responder {
     HttpResponse::Ok().json(json!({"id": sandbox(&shared).add_webform(&body.name, body.active)}))
+}
+
+async fn delete_webform(shared: Shared, id: Path<u64>) -> HttpResponse {
+    if sandbox(&shared).delete_webform(*id) {
+        HttpResponse::Ok().json(json!({"ok": true}))
+    } else {
+        problem(404, format!("no web form {id}"))
+    }
 }
 
 #[derive(Deserialize)]

@@ -35,7 +35,7 @@ use url::Url;
 
 pub use config::{
     DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
-    SeedConfig,
+    SeedConfig, UpperCaseFields,
 };
 pub use lifecycle::LaunchForm;
 pub use limits::BucketStats;
@@ -590,6 +590,20 @@ impl Sandbox {
             },
         );
         id
+    }
+
+    /// Deletes a web form, as someone in the portal's CRM settings would. Call lists that named it keep its ID
+    /// (unless `quirks.deleted_webform_clears_lists`), so an update that sends it again is refused with
+    /// `WEBFORM_ERROR` (reference 1.1 step 9). False when there was no such form.
+    pub fn delete_webform(&self, id: u64) -> bool {
+        let mut st = self.lock();
+        let gone = st.webforms.remove(&id).is_some();
+        if gone && self.inner().info.config.quirks.deleted_webform_clears_lists {
+            for l in st.lists.values_mut().filter(|l| l.webform_id == Some(id)) {
+                l.webform_id = None;
+            }
+        }
+        gone
     }
 
     pub fn set_permissions(&self, user_id: u64, permissions: Permissions) -> Result<(), SandboxError> {
