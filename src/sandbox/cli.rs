@@ -95,9 +95,16 @@ pub struct SandboxArgs {
     pub fault_rate: f64,
 
     /// Kinds of injected failure, comma-separated: query_limit, operation_limit, server_error, expired_token,
-    /// drop.
+    /// drop, and the system errors (authorization_error, user_access_error, application_not_found,
+    /// portal_deleted, overload_limit, insufficient_scope, invalid_scope, payment_required, wrong_client,
+    /// method_confirm_waiting, method_confirm_denied, access_denied, invalid_credentials).
     #[arg(long, value_name = "KINDS", default_value = "query_limit,server_error")]
     pub fault_kinds: String,
+
+    /// The methods the random faults apply to, comma-separated (their calls inside a batch too); every
+    /// request when empty.
+    #[arg(long, value_name = "METHODS", default_value = "")]
+    pub fault_methods: String,
 
     /// Access-token lifetime in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
@@ -140,14 +147,7 @@ fn addr(s: &str, flag: &str) -> anyhow::Result<SocketAddr> {
 }
 
 fn kind_of(s: &str) -> anyhow::Result<FaultKind> {
-    Ok(match s.trim() {
-        "query_limit" => FaultKind::QueryLimit,
-        "operation_limit" => FaultKind::OperationLimit,
-        "server_error" => FaultKind::ServerError,
-        "expired_token" => FaultKind::ExpiredToken,
-        "drop" => FaultKind::Drop,
-        other => bail!("--fault-kinds: unknown kind {other}"),
-    })
+    serde_json::from_value(json!(s.trim())).map_err(|_| anyhow::anyhow!("--fault-kinds: unknown kind {}", s.trim()))
 }
 
 impl SandboxArgs {
@@ -228,7 +228,8 @@ impl SandboxArgs {
         }
         let kinds =
             self.fault_kinds.split(',').filter(|s| !s.trim().is_empty()).map(kind_of).collect::<anyhow::Result<_>>()?;
-        c.faults = FaultsConfig { latency, rate: self.fault_rate, kinds, seed: self.seed };
+        let methods = self.fault_methods.split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty());
+        c.faults = FaultsConfig { latency, rate: self.fault_rate, kinds, seed: self.seed, methods: methods.collect() };
         Ok(c)
     }
 }

@@ -205,6 +205,10 @@ pub struct FaultsConfig {
     pub kinds: Vec<FaultKind>,
     /// Seed of the fault dice, so a failing run can be replayed.
     pub seed: u64,
+    /// The methods the dice apply to (lower-case); empty for every request. When set, the dice also roll
+    /// for each command of a `batch` calling one of them: a kind that refuses whole requests
+    /// ([`FaultKind::refuses_whole_request`]) refuses the batch, the others fail the command alone.
+    pub methods: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -221,7 +225,8 @@ pub enum Latency {
     },
 }
 
-/// One injected failure.
+/// One injected failure: an error of the reference's table (5.3) with its status and description. Where the
+/// source and the official page disagree on them, `quirks.system_errors` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
@@ -235,6 +240,52 @@ pub enum FaultKind {
     ExpiredToken,
     /// The connection is closed without an answer.
     Drop,
+    /// 401 `authorization_error` "Unable to authorize user".
+    AuthorizationError,
+    /// `user_access_error`: the app is limited to some users (403 documented, 401 source).
+    UserAccessError,
+    /// 401 `APPLICATION_NOT_FOUND` "Application not found".
+    ApplicationNotFound,
+    /// `PORTAL_DELETED` "Portal was deleted" (500 documented, 403 source).
+    PortalDeleted,
+    /// `OVERLOAD_LIMIT`: the REST API is blocked by hand (503 documented, 401 source).
+    OverloadLimit,
+    /// `insufficient_scope`, with the status of `quirks.insufficient_scope_status`.
+    InsufficientScope,
+    /// `invalid_scope`, as `insufficient_scope` (the OAuth server's error-codes page names both).
+    InvalidScope,
+    /// 401 `PAYMENT_REQUIRED` "Payment required" (the trial or paid period ended).
+    PaymentRequired,
+    /// 401 `wrong_client`, a code the official PHP SDK knows.
+    WrongClient,
+    /// 401 `METHOD_CONFIRM_WAITING` "Waiting for confirmation".
+    MethodConfirmWaiting,
+    /// 403 `METHOD_CONFIRM_DENIED` "Method call denied".
+    MethodConfirmDenied,
+    /// `ACCESS_DENIED`: REST only on commercial plans (403 documented, 401 source).
+    AccessDenied,
+    /// `INVALID_CREDENTIALS` "Invalid request credentials" (403 documented, 401 source).
+    InvalidCredentials,
+}
+
+impl FaultKind {
+    /// Faults a front end gives a whole HTTP request, never one command of a `batch`: the leaky bucket's
+    /// 503 and a closed connection.
+    pub fn refuses_whole_request(self) -> bool {
+        matches!(self, FaultKind::QueryLimit | FaultKind::Drop)
+    }
+}
+
+/// Which statuses and descriptions the system errors get where the portal's source and the official page
+/// (`_includes/system-errors.md`) differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemErrors {
+    /// The official page's.
+    #[default]
+    Documented,
+    /// The source's (`OAuthException` defaults to 401).
+    Source,
 }
 
 /// Readings of the reference that it marks [UNCONFIRMED], as switches.
@@ -267,6 +318,8 @@ pub struct Quirks {
     /// Whether deleting a web form clears it from the call lists that named it (`WEBFORM_ID` becomes null), or
     /// leaves the lists naming a form that no longer exists.
     pub deleted_webform_clears_lists: bool,
+    /// Statuses and descriptions of the injected system errors where the source and the page differ.
+    pub system_errors: SystemErrors,
 }
 
 /// How `crm.item.list` reads `ID`, `LAST_NAME`, … in `filter` and `order`.
@@ -295,6 +348,7 @@ impl Default for Quirks {
             placement_bind_error_status: 400,
             item_list_upper_case_fields: UpperCaseFields::Refused,
             deleted_webform_clears_lists: false,
+            system_errors: SystemErrors::Documented,
         }
     }
 }

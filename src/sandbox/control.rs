@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/limits", web::get().to(get_limits))
             .route("/limits", web::post().to(set_limits))
             .route("/inject", web::post().to(inject))
+            .route("/inject", web::delete().to(clear_injections))
             .route("/install", web::post().to(install))
             .route("/uninstall", web::post().to(uninstall))
             .route("/install-finish", web::post().to(install_finish))
@@ -94,6 +95,7 @@ async fn state(shared: Shared) -> impl Responder {
         },
         "limits": st.rt.limits,
         "faults": st.rt.faults,
+        "injections": st.rt.injections(),
         "bucket": st.rt.bucket_stats(st.now()),
         "rejections": {
             "query_limit": st.rt.bucket_rejections,
@@ -391,10 +393,29 @@ async fn set_limits(shared: Shared, body: Json<Value>) -> HttpResponse {
 struct InjectRequest {
     method: String,
     fault: FaultKind,
+    /// How many calls fail: a number, `"always"` (until cleared), or 1 when absent.
+    #[serde(default)]
+    times: Option<Value>,
 }
 
-async fn inject(shared: Shared, body: Json<InjectRequest>) -> impl Responder {
-    sandbox(&shared).inject_once(&body.method, body.fault);
+/// `{"method","fault"}` fails the next call; `"times": N` the next N; `"times": "always"` every one until
+/// `DELETE /_sandbox/inject`.
+async fn inject(shared: Shared, body: Json<InjectRequest>) -> HttpResponse {
+    let times = match &body.times {
+        None => Some(1),
+        Some(Value::String(s)) if s == "always" => None,
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Some(n),
+            None => return problem(400, "times is a number or \"always\""),
+        },
+    };
+    let s = sandbox(&shared);
+    s.inject(&body.method, body.fault, times);
+    HttpResponse::Ok().json(json!({"ok": true, "injections": s.injections()}))
+}
+
+async fn clear_injections(shared: Shared) -> impl Responder {
+    sandbox(&shared).clear_injections();
     HttpResponse::Ok().json(json!({"ok": true}))
 }
 

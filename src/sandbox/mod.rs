@@ -35,10 +35,10 @@ use url::Url;
 
 pub use config::{
     DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
-    SeedConfig, UpperCaseFields,
+    SeedConfig, SystemErrors, UpperCaseFields,
 };
 pub use lifecycle::LaunchForm;
-pub use limits::BucketStats;
+pub use limits::{BucketStats, Injection};
 pub use model::{
     CallList, CallRecord, Company, Contact, Delivery, EntityKind, InstalledApp, ListItem, OAuthStats, Permissions,
     PlacementBinding, PlacementLang, TokenResponse, User, Webform,
@@ -475,9 +475,27 @@ impl Sandbox {
         self.lock().rt.limits.clone()
     }
 
-    /// The next call of `method` (lower-cased) fails with `fault`.
+    /// The next call of `method` (lower-cased) fails with `fault`, as [`Sandbox::inject`] once.
     pub fn inject_once(&self, method: &str, fault: FaultKind) {
-        self.lock().rt.inject_once(method, fault);
+        self.inject(method, fault, Some(1));
+    }
+
+    /// The next `times` calls of `method` fail with `fault` (`None`: every call until
+    /// [`Sandbox::clear_injections`]); `*` is every request. A call inside a `batch` counts: the command
+    /// fails alone, except for the faults that refuse a whole request (`QueryLimit`, `Drop`), which refuse the
+    /// whole `batch` that calls the method. Injections are tried in the order made.
+    pub fn inject(&self, method: &str, fault: FaultKind, times: Option<u32>) {
+        self.lock().rt.inject(method, fault, times);
+    }
+
+    /// The injected faults not yet spent, in the order they are tried.
+    pub fn injections(&self) -> Vec<Injection> {
+        self.lock().rt.injections().to_vec()
+    }
+
+    /// Forgets every injected fault not yet spent.
+    pub fn clear_injections(&self) {
+        self.lock().rt.clear_injections();
     }
 
     /// Every REST call received, oldest first.

@@ -7,6 +7,7 @@ mod calllist_update;
 mod cli;
 mod control;
 mod duplicates;
+mod faults;
 mod frame;
 mod items;
 mod lifecycle;
