@@ -62,6 +62,9 @@ pub struct SandboxConfig {
     /// The seed of every portal after the first (its `seed` number offset by the portal's index, so that
     /// each holds other data): small by default, as a test with many portals wants many, not big, ones.
     pub portal_seed: SeedConfig,
+    /// How long the token endpoint keeps a request it was told to hang ([`OAuthFault::Hang`]) before
+    /// closing it: longer than a client waits.
+    pub oauth_hang_secs: u64,
 }
 
 impl Default for SandboxConfig {
@@ -89,6 +92,7 @@ impl Default for SandboxConfig {
             lang: "ru".into(),
             portals: 1,
             portal_seed: SeedConfig::small(),
+            oauth_hang_secs: 600,
         }
     }
 }
@@ -276,6 +280,26 @@ impl FaultKind {
     }
 }
 
+/// A fault of the OAuth server's token endpoint (reference 4.2, `settings/oauth/error-codes.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFault {
+    /// No answer: the request waits until the client gives up (or `oauth_hang_secs` pass).
+    Hang,
+    /// A server error with this status and an HTML body, as the proxy in front of the server gives it.
+    ServerError(u16),
+    /// 400 `invalid_grant`: the code or refresh token is refused (it is not spent).
+    InvalidGrant,
+    /// 401 `invalid_client`.
+    InvalidClient,
+    /// `PAYMENT_REQUIRED` "Payment required", with `quirks.oauth_error_status`.
+    PaymentRequired,
+    /// `invalid_scope`, with `quirks.oauth_error_status`.
+    InvalidScope,
+    /// `{"error": "wrong_client"}` without a description, with `quirks.oauth_error_status`.
+    WrongClient,
+}
+
 /// Which statuses and descriptions the system errors get where the portal's source and the official page
 /// (`_includes/system-errors.md`) differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +344,11 @@ pub struct Quirks {
     pub deleted_webform_clears_lists: bool,
     /// Statuses and descriptions of the injected system errors where the source and the page differ.
     pub system_errors: SystemErrors,
+    /// HTTP status of the token endpoint's `PAYMENT_REQUIRED`, `invalid_scope` and `wrong_client`, which no
+    /// page gives.
+    pub oauth_error_status: u16,
+    /// Whether the token endpoint reads a POST form body as it reads the query (the pages show GET only).
+    pub token_endpoint_reads_post_body: bool,
 }
 
 /// How `crm.item.list` reads `ID`, `LAST_NAME`, … in `filter` and `order`.
@@ -349,6 +378,8 @@ impl Default for Quirks {
             item_list_upper_case_fields: UpperCaseFields::Refused,
             deleted_webform_clears_lists: false,
             system_errors: SystemErrors::Documented,
+            oauth_error_status: 400,
+            token_endpoint_reads_post_body: true,
         }
     }
 }

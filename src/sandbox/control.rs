@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Sandbox;
 use super::Shared;
-use super::config::{FaultKind, FaultsConfig, LimitsConfig};
+use super::config::{FaultKind, FaultsConfig, LimitsConfig, OAuthFault};
 use super::model::{Contact, EntityKind, Permissions};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,6 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/limits", web::post().to(set_limits))
             .route("/inject", web::post().to(inject))
             .route("/inject", web::delete().to(clear_injections))
+            .route("/oauth-inject", web::post().to(oauth_inject))
+            .route("/oauth-inject", web::delete().to(clear_oauth_faults))
             .route("/install", web::post().to(install))
             .route("/uninstall", web::post().to(uninstall))
             .route("/install-finish", web::post().to(install_finish))
@@ -401,17 +403,48 @@ struct InjectRequest {
 /// `{"method","fault"}` fails the next call; `"times": N` the next N; `"times": "always"` every one until
 /// `DELETE /_sandbox/inject`.
 async fn inject(shared: Shared, body: Json<InjectRequest>) -> HttpResponse {
-    let times = match &body.times {
-        None => Some(1),
-        Some(Value::String(s)) if s == "always" => None,
-        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) => Some(n),
-            None => return problem(400, "times is a number or \"always\""),
-        },
+    let times = match times_of(body.times.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return *e,
     };
     let s = sandbox(&shared);
     s.inject(&body.method, body.fault, times);
     HttpResponse::Ok().json(json!({"ok": true, "injections": s.injections()}))
+}
+
+#[derive(Deserialize)]
+struct OAuthInjectRequest {
+    fault: OAuthFault,
+    /// How many requests fail: a number, `"always"` (until cleared), or 1 when absent.
+    #[serde(default)]
+    times: Option<Value>,
+}
+
+/// `{"fault": "hang" | {"server_error": 502} | "invalid_grant" | …, "times": N | "always"}`.
+async fn oauth_inject(shared: Shared, body: Json<OAuthInjectRequest>) -> HttpResponse {
+    let times = match times_of(body.times.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return *e,
+    };
+    sandbox(&shared).inject_oauth(body.fault, times);
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+async fn clear_oauth_faults(shared: Shared) -> impl Responder {
+    sandbox(&shared).clear_oauth_faults();
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+/// A request's `times`: 1 when absent, a number, or `"always"` (`None`); the answer to anything else.
+fn times_of(v: Option<&Value>) -> Result<Option<u32>, Box<HttpResponse>> {
+    match v {
+        None => Ok(Some(1)),
+        Some(Value::String(s)) if s == "always" => Ok(None),
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Ok(Some(n)),
+            None => Err(Box::new(problem(400, "times is a number or \"always\""))),
+        },
+    }
 }
 
 async fn clear_injections(shared: Shared) -> impl Responder {

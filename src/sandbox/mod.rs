@@ -34,8 +34,8 @@ use std::time::Duration;
 use url::Url;
 
 pub use config::{
-    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
-    SeedConfig, SystemErrors, UpperCaseFields,
+    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, OAuthFault, PhpErrorMode, Quirks,
+    SandboxConfig, SeedConfig, SystemErrors, UpperCaseFields,
 };
 pub use lifecycle::LaunchForm;
 pub use limits::{BucketStats, Injection};
@@ -104,9 +104,26 @@ use state::{Directory, State};
 pub(crate) struct Hub {
     pub portals: Vec<Arc<Inner>>,
     pub directory: Arc<Directory>,
+    /// Faults the token endpoint answers next: each with how many more times (`None`: until cleared).
+    pub oauth_faults: Mutex<Vec<(OAuthFault, Option<u32>)>>,
 }
 
 impl Hub {
+    /// The fault the token endpoint answers this request with, if one was asked for.
+    pub fn take_oauth_fault(&self) -> Option<OAuthFault> {
+        let mut faults = self.oauth_faults.lock().unwrap_or_else(|e| e.into_inner());
+        let (fault, remaining) = faults.first_mut()?;
+        let fault = *fault;
+        match remaining {
+            Some(1) => {
+                faults.remove(0);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(fault)
+    }
+
     /// The portal that issued a token (access, refresh or code); the first portal for a token none issued,
     /// which then refuses it as it always did.
     pub fn portal_of(&self, token: Option<&str>) -> &Arc<Inner> {
@@ -319,7 +336,7 @@ impl Sandbox {
                 Arc::new(Inner { info, state: Mutex::new(st), http: http.clone() })
             })
             .collect();
-        let hub = Arc::new(Hub { portals, directory });
+        let hub = Arc::new(Hub { portals, directory, oauth_faults: Mutex::new(Vec::new()) });
         let handles = server::spawn(hub.clone(), portal, oauth)?;
         Ok(Sandbox { hub, index: 0, handles })
     }
@@ -486,6 +503,19 @@ impl Sandbox {
     /// whole `batch` that calls the method. Injections are tried in the order made.
     pub fn inject(&self, method: &str, fault: FaultKind, times: Option<u32>) {
         self.lock().rt.inject(method, fault, times);
+    }
+
+    /// The OAuth server's token endpoint answers its next `times` requests (`None`: every one until
+    /// [`Sandbox::clear_oauth_faults`]) with `fault`, for every portal: it hangs, fails with a 5xx, or
+    /// refuses the grant. A refused grant spends nothing: the same refresh token works afterwards.
+    pub fn inject_oauth(&self, fault: OAuthFault, times: Option<u32>) {
+        if times != Some(0) {
+            self.hub.oauth_faults.lock().unwrap_or_else(|e| e.into_inner()).push((fault, times));
+        }
+    }
+
+    pub fn clear_oauth_faults(&self) {
+        self.hub.oauth_faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The injected faults not yet spent, in the order they are tried.

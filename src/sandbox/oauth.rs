@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::Info;
+use super::config::OAuthFault;
 use super::model::{TokenResponse, random_token};
 use super::params::{PArr, PValue};
 use super::state::State;
@@ -25,6 +26,32 @@ impl OAuthError {
 
     pub fn body(&self) -> Value {
         json!({"error": self.code, "error_description": self.description})
+    }
+}
+
+/// What the token endpoint answers for an injected fault (other than hanging): the error body, or `None`
+/// for a server error's HTML page. Grant-refusing faults count as rejected grants.
+pub fn fault_answer(st: &mut State, info: &Info, fault: OAuthFault, grant_type: &str) -> (u16, Option<Value>) {
+    let status = info.config.quirks.oauth_error_status;
+    let refused = |st: &mut State, status: u16, body: Value| {
+        st.oauth_stats.rejected_grants += 1;
+        (status, Some(body))
+    };
+    match fault {
+        OAuthFault::Hang => (504, None),
+        OAuthFault::ServerError(code) => (code, None),
+        OAuthFault::InvalidGrant => {
+            let what = if grant_type == "authorization_code" { "authorization code" } else { "refresh token" };
+            refused(st, 400, json!({"error": "invalid_grant", "error_description": format!("Invalid {what}")}))
+        }
+        OAuthFault::InvalidClient => {
+            refused(st, 401, json!({"error": "invalid_client", "error_description": "Invalid client credentials"}))
+        }
+        OAuthFault::PaymentRequired => {
+            refused(st, status, json!({"error": "PAYMENT_REQUIRED", "error_description": "Payment required"}))
+        }
+        OAuthFault::InvalidScope => refused(st, status, json!({"error": "invalid_scope"})),
+        OAuthFault::WrongClient => refused(st, status, json!({"error": "wrong_client"})),
     }
 }
 

@@ -10,6 +10,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 
 use super::call::Host;
+use super::config::OAuthFault;
 use super::params::{self, PValue, parse_query};
 use super::rest::{self, RawRequest, Reply};
 use super::{Hub, Inner, PortalIndex, SandboxError, Shared, control, oauth, page};
@@ -113,7 +114,8 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes,
     Ok(buf.freeze())
 }
 
-fn too_large(status: u16) -> HttpResponse {
+/// An HTML error page, as a front proxy writes it (a body too large, a server error).
+fn html_error(status: u16) -> HttpResponse {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse::build(code)
         .content_type("text/html")
@@ -173,7 +175,7 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, inner: &Inner, hos
     }
     let body = match read_body(payload, inner.info.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(status) => return too_large(status),
+        Err(status) => return html_error(status),
     };
     if host == Host::Portal {
         let delay = inner.lock().rt.latency();
@@ -236,11 +238,17 @@ fn grant_token(fields: &params::PArr) -> Option<String> {
 async fn token(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>) -> HttpResponse {
     let body = match read_body(payload, 1024 * 1024).await {
         Ok(b) => b,
-        Err(status) => return too_large(status),
+        Err(status) => return html_error(status),
     };
     let mut fields = parse_query(req.query_string());
-    fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
+    let reads_body = hub.portals[0].info.config.quirks.token_endpoint_reads_post_body;
+    if reads_body {
+        fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
+    }
     let inner = hub.portal_of(grant_token(&fields).as_deref());
+    if let Some(fault) = hub.take_oauth_fault() {
+        return oauth_fault(inner, fault, &fields).await;
+    }
     let result = {
         let mut st = inner.lock();
         oauth::token(&mut st, &inner.info, &fields)
@@ -248,6 +256,24 @@ async fn token(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>
     match result {
         Ok(t) => HttpResponse::Ok().json(t),
         Err(e) => HttpResponse::build(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)).json(e.body()),
+    }
+}
+
+/// The token endpoint's answer to an injected fault: a hang until the client gives up, a proxy's 5xx page,
+/// or an error body.
+async fn oauth_fault(inner: &Inner, fault: OAuthFault, fields: &params::PArr) -> HttpResponse {
+    if fault == OAuthFault::Hang {
+        tokio::time::sleep(std::time::Duration::from_secs(inner.info.config.oauth_hang_secs)).await;
+    }
+    let grant_type = fields.get("grant_type").and_then(PValue::php_string).unwrap_or_default();
+    let (status, body) = {
+        let mut st = inner.lock();
+        oauth::fault_answer(&mut st, &inner.info, fault, &grant_type)
+    };
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match body {
+        Some(body) => HttpResponse::build(code).json(body),
+        None => html_error(status),
     }
 }
 
