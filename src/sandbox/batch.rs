@@ -104,6 +104,19 @@ fn has_reference(v: &PValue) -> bool {
     }
 }
 
+/// The methods a `batch` calls (lower-cased), for faults that refuse the whole request when one of its
+/// commands calls a method.
+pub fn command_methods(p: &PArr) -> Vec<String> {
+    match p.get("cmd") {
+        Some(PValue::Arr(cmd)) => cmd
+            .values()
+            .filter_map(PValue::as_str)
+            .map(|text| method_name(text.split_once('?').map_or(text, |(m, _)| m)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
     let halt = p.get("halt").is_some_and(PValue::php_bool);
     let cmd = match p.get("cmd") {
@@ -144,6 +157,9 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
         let (outcome, _) = if method == "batch" {
             let e = RestError::new(400, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage");
             (Err(e), cx.st.rt.operating("batch", start))
+        } else if let Some(kind) = cx.st.rt.pick_command_fault(&method) {
+            // A fault injected for this method strikes its command alone: the others still run.
+            (Err(RestError::fault(kind, &cx.info.config.quirks)), cx.st.rt.operating(&method, start))
         } else {
             (cx.run)(cx, &method, params)
         };

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Info;
+use super::config::{FaultKind, Quirks, SystemErrors};
 use super::limits::Operating;
 use super::model::format_iso;
 use super::params::PArr;
@@ -43,6 +44,60 @@ impl RestError {
     /// A PHP `Error` the REST server does not catch (reference 1.1 pitfalls).
     pub fn php() -> Self {
         RestError { php: true, ..RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error") }
+    }
+
+    /// The error an injected fault answers (reference 5.3): the status and description of the official
+    /// page's table, or of the source where `quirks.system_errors` says so and they differ.
+    pub fn fault(kind: FaultKind, quirks: &Quirks) -> Self {
+        let documented = quirks.system_errors == SystemErrors::Documented;
+        let pick = |doc: (u16, &'static str), src: (u16, &'static str)| if documented { doc } else { src };
+        let scope = quirks.insufficient_scope_status;
+        let scope_text = "The request requires higher privileges than provided by the access token";
+        let (status, code, text) = match kind {
+            FaultKind::QueryLimit => (503, "QUERY_LIMIT_EXCEEDED", "Too many requests"),
+            FaultKind::OperationLimit => {
+                (429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+            }
+            FaultKind::ServerError => (500, "INTERNAL_SERVER_ERROR", "Internal server error"),
+            FaultKind::ExpiredToken => (401, "expired_token", "The access token provided has expired"),
+            FaultKind::Drop => (0, "CONNECTION_DROPPED", "The connection was closed"),
+            FaultKind::AuthorizationError => (401, "authorization_error", "Unable to authorize user"),
+            FaultKind::UserAccessError => {
+                let (s, t) = pick(
+                    (403, "The user does not have access to the application"),
+                    (401, "The user does not have access to the application."),
+                );
+                (s, "user_access_error", t)
+            }
+            FaultKind::ApplicationNotFound => (401, "APPLICATION_NOT_FOUND", "Application not found"),
+            FaultKind::PortalDeleted => {
+                let (s, t) = pick((500, "Portal was deleted"), (403, "Portal was deleted"));
+                (s, "PORTAL_DELETED", t)
+            }
+            FaultKind::OverloadLimit => {
+                let (s, t) =
+                    pick((503, "REST API is blocked due to overload"), (401, "REST API is blocked due to overload."));
+                (s, "OVERLOAD_LIMIT", t)
+            }
+            FaultKind::InsufficientScope => (scope, "insufficient_scope", scope_text),
+            FaultKind::InvalidScope => (scope, "invalid_scope", scope_text),
+            FaultKind::PaymentRequired => (401, "PAYMENT_REQUIRED", "Payment required"),
+            FaultKind::WrongClient => (401, "wrong_client", "Wrong client"),
+            FaultKind::MethodConfirmWaiting => (401, "METHOD_CONFIRM_WAITING", "Waiting for confirmation"),
+            FaultKind::MethodConfirmDenied => (403, "METHOD_CONFIRM_DENIED", "Method call denied"),
+            FaultKind::AccessDenied => {
+                let (s, t) = pick(
+                    (403, "REST API is available only on commercial plans"),
+                    (401, "REST is available only on commercial plans."),
+                );
+                (s, "ACCESS_DENIED", t)
+            }
+            FaultKind::InvalidCredentials => {
+                let (s, t) = pick((403, "Invalid request credentials"), (401, "Invalid request credentials"));
+                (s, "INVALID_CREDENTIALS", t)
+            }
+        };
+        RestError::new(status, code, text)
     }
 
     pub fn with(mut self, key: &str, value: Value) -> Self {

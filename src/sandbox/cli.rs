@@ -95,9 +95,16 @@ pub struct SandboxArgs {
     pub fault_rate: f64,
 
     /// Kinds of injected failure, comma-separated: query_limit, operation_limit, server_error, expired_token,
-    /// drop.
+    /// drop, and the system errors (authorization_error, user_access_error, application_not_found,
+    /// portal_deleted, overload_limit, insufficient_scope, invalid_scope, payment_required, wrong_client,
+    /// method_confirm_waiting, method_confirm_denied, access_denied, invalid_credentials).
     #[arg(long, value_name = "KINDS", default_value = "query_limit,server_error")]
     pub fault_kinds: String,
+
+    /// The methods the random faults apply to, comma-separated (their calls inside a batch too); every
+    /// request when empty.
+    #[arg(long, value_name = "METHODS", default_value = "")]
+    pub fault_methods: String,
 
     /// Access-token lifetime in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
@@ -107,6 +114,19 @@ pub struct SandboxArgs {
     /// portal page's default.
     #[arg(long, visible_alias = "language", value_name = "LANG", default_value = "ru")]
     pub lang: String,
+
+    /// How many portals to host: the first at the --listen address, the others under /portal/{i}/ on it,
+    /// each with its own member_id, tokens, data, limits and call log.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub portals: usize,
+
+    /// Contacts of each portal after the first.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub portal_contacts: usize,
+
+    /// Companies of each portal after the first.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub portal_companies: usize,
 
     /// Print the start-up facts as one JSON object on the first line.
     #[arg(long)]
@@ -127,14 +147,7 @@ fn addr(s: &str, flag: &str) -> anyhow::Result<SocketAddr> {
 }
 
 fn kind_of(s: &str) -> anyhow::Result<FaultKind> {
-    Ok(match s.trim() {
-        "query_limit" => FaultKind::QueryLimit,
-        "operation_limit" => FaultKind::OperationLimit,
-        "server_error" => FaultKind::ServerError,
-        "expired_token" => FaultKind::ExpiredToken,
-        "drop" => FaultKind::Drop,
-        other => bail!("--fault-kinds: unknown kind {other}"),
-    })
+    serde_json::from_value(json!(s.trim())).map_err(|_| anyhow::anyhow!("--fault-kinds: unknown kind {}", s.trim()))
 }
 
 impl SandboxArgs {
@@ -154,6 +167,13 @@ impl SandboxArgs {
             lang: self.lang.clone(),
             ..SandboxConfig::default()
         };
+        if self.portals == 0 {
+            bail!("--portals 0: a sandbox hosts at least one portal");
+        }
+        c.portals = self.portals;
+        c.portal_seed.seed = self.seed;
+        c.portal_seed.contacts = self.portal_contacts;
+        c.portal_seed.companies = self.portal_companies;
         c.seed.seed = self.seed;
         c.seed.contacts = self.contacts;
         c.seed.companies = self.companies;
@@ -208,26 +228,22 @@ impl SandboxArgs {
         }
         let kinds =
             self.fault_kinds.split(',').filter(|s| !s.trim().is_empty()).map(kind_of).collect::<anyhow::Result<_>>()?;
-        c.faults = FaultsConfig { latency, rate: self.fault_rate, kinds, seed: self.seed };
+        let methods = self.fault_methods.split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty());
+        c.faults = FaultsConfig { latency, rate: self.fault_rate, kinds, seed: self.seed, methods: methods.collect() };
         Ok(c)
     }
 }
 
-/// The start-up facts: addresses, credentials and a token pair per user.
+/// The start-up facts: addresses, credentials and a token pair per user, of the first portal at the top level
+/// and of every portal in `portals`.
 pub fn startup_facts(sb: &Sandbox) -> Result<serde_json::Value, SandboxError> {
-    let mut users = Vec::new();
-    for u in sb.users() {
-        let t = sb.issue_tokens(u.id)?;
-        users.push(json!({
-            "id": u.id,
-            "name": format!("{} {}", u.name, u.last_name),
-            "admin": u.permissions.admin,
-            "reads": u.permissions.summary(),
-            "permissions": u.permissions,
-            "access_token": t.access_token,
-            "refresh_token": t.refresh_token,
-        }));
+    let mut portals = Vec::new();
+    for p in sb.portals() {
+        let mut facts = super::control::portal_facts(&p);
+        facts["users"] = serde_json::Value::Array(user_tokens(&p)?);
+        portals.push(facts);
     }
+    let users = portals[0]["users"].clone();
     Ok(json!({
         "portal_url": sb.portal_url().as_str(),
         "rest_url": sb.rest_url().as_str(),
@@ -241,7 +257,26 @@ pub fn startup_facts(sb: &Sandbox) -> Result<serde_json::Value, SandboxError> {
         "app_url": sb.info().config.app_url.as_ref().map(|u| u.as_str()),
         "control_url": format!("{}_sandbox/", sb.portal_url()),
         "users": users,
+        "portals": portals,
     }))
+}
+
+/// Each user of a portal with what they may read and a fresh token pair.
+fn user_tokens(sb: &Sandbox) -> Result<Vec<serde_json::Value>, SandboxError> {
+    let mut users = Vec::new();
+    for u in sb.users() {
+        let t = sb.issue_tokens(u.id)?;
+        users.push(json!({
+            "id": u.id,
+            "name": format!("{} {}", u.name, u.last_name),
+            "admin": u.permissions.admin,
+            "reads": u.permissions.summary(),
+            "permissions": u.permissions,
+            "access_token": t.access_token,
+            "refresh_token": t.refresh_token,
+        }));
+    }
+    Ok(users)
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
@@ -260,6 +295,9 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         println!("  client_id:        {}", sb.client_id());
         println!("  client_secret:    {}", sb.client_secret());
         println!("  control API:      {}_sandbox/state", sb.portal_url());
+        if sb.portal_count() > 1 {
+            println!("  portals:          {} (the others under {}portal/{{i}}/)", sb.portal_count(), sb.portal_url());
+        }
         match &sb.info().config.app_url {
             Some(u) => println!("  app:              {u}"),
             None => println!("  app:              none (--app-url)"),

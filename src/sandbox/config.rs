@@ -24,8 +24,11 @@ pub struct SandboxConfig {
     /// The registered app's credentials; generated from the seed when absent.
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
-    /// Scopes granted to the app, comma-separated as Bitrix24 writes them.
+    /// Scopes granted to the app, comma-separated as Bitrix24 writes them. Without `placement` the app may
+    /// not call `placement.*`; without `crm` it may not bind the CRM widgets.
     pub scope: String,
+    /// The app's name (`APP_NAME`): the title of a widget bound without one.
+    pub app_name: String,
     /// `app.info` `STATUS` and the `status` of the token response and iframe POST (`F`, `D`, `T`, `P`, `L`).
     pub app_status: String,
     /// Whether the app starts installed (`INSTALLED = Y`); otherwise an administrator opening it gets the
@@ -52,6 +55,16 @@ pub struct SandboxConfig {
     /// `language`.
     #[serde(alias = "language")]
     pub lang: String,
+    /// How many portals the sandbox hosts (at least one), each with its own `member_id`, REST endpoint
+    /// (`/portal/{i}/rest/` after the first), tokens, data, request bucket and call log; one OAuth server
+    /// answers for all of them.
+    pub portals: usize,
+    /// The seed of every portal after the first (its `seed` number offset by the portal's index, so that
+    /// each holds other data): small by default, as a test with many portals wants many, not big, ones.
+    pub portal_seed: SeedConfig,
+    /// How long the token endpoint keeps a request it was told to hang ([`OAuthFault::Hang`]) before
+    /// closing it: longer than a client waits.
+    pub oauth_hang_secs: u64,
 }
 
 impl Default for SandboxConfig {
@@ -63,6 +76,7 @@ impl Default for SandboxConfig {
             client_id: None,
             client_secret: None,
             scope: "crm,user,placement".into(),
+            app_name: "b24-calllist".into(),
             app_status: "F".into(),
             app_installed: true,
             access_ttl_secs: 3600,
@@ -76,6 +90,9 @@ impl Default for SandboxConfig {
             call_log_capacity: 10_000,
             workers: 2,
             lang: "ru".into(),
+            portals: 1,
+            portal_seed: SeedConfig::small(),
+            oauth_hang_secs: 600,
         }
     }
 }
@@ -110,6 +127,24 @@ impl Default for SeedConfig {
                 ListSeed { entity_type: EntityKind::Company, members: 10 },
                 ListSeed { entity_type: EntityKind::Contact, members: 1_000 },
                 ListSeed { entity_type: EntityKind::Contact, members: 0 },
+            ],
+        }
+    }
+}
+
+impl SeedConfig {
+    /// A small portal: 20 contacts, 5 companies, two active forms and an inactive one, a contact list of 5 and
+    /// a company list of 3.
+    pub fn small() -> Self {
+        SeedConfig {
+            seed: 24,
+            contacts: 20,
+            companies: 5,
+            active_webforms: 2,
+            inactive_webforms: 1,
+            lists: vec![
+                ListSeed { entity_type: EntityKind::Contact, members: 5 },
+                ListSeed { entity_type: EntityKind::Company, members: 3 },
             ],
         }
     }
@@ -174,6 +209,10 @@ pub struct FaultsConfig {
     pub kinds: Vec<FaultKind>,
     /// Seed of the fault dice, so a failing run can be replayed.
     pub seed: u64,
+    /// The methods the dice apply to (lower-case); empty for every request. When set, the dice also roll
+    /// for each command of a `batch` calling one of them: a kind that refuses whole requests
+    /// ([`FaultKind::refuses_whole_request`]) refuses the batch, the others fail the command alone.
+    pub methods: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -190,7 +229,8 @@ pub enum Latency {
     },
 }
 
-/// One injected failure.
+/// One injected failure: an error of the reference's table (5.3) with its status and description. Where the
+/// source and the official page disagree on them, `quirks.system_errors` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
@@ -204,6 +244,72 @@ pub enum FaultKind {
     ExpiredToken,
     /// The connection is closed without an answer.
     Drop,
+    /// 401 `authorization_error` "Unable to authorize user".
+    AuthorizationError,
+    /// `user_access_error`: the app is limited to some users (403 documented, 401 source).
+    UserAccessError,
+    /// 401 `APPLICATION_NOT_FOUND` "Application not found".
+    ApplicationNotFound,
+    /// `PORTAL_DELETED` "Portal was deleted" (500 documented, 403 source).
+    PortalDeleted,
+    /// `OVERLOAD_LIMIT`: the REST API is blocked by hand (503 documented, 401 source).
+    OverloadLimit,
+    /// `insufficient_scope`, with the status of `quirks.insufficient_scope_status`.
+    InsufficientScope,
+    /// `invalid_scope`, as `insufficient_scope` (the OAuth server's error-codes page names both).
+    InvalidScope,
+    /// 401 `PAYMENT_REQUIRED` "Payment required" (the trial or paid period ended).
+    PaymentRequired,
+    /// 401 `wrong_client`, a code the official PHP SDK knows.
+    WrongClient,
+    /// 401 `METHOD_CONFIRM_WAITING` "Waiting for confirmation".
+    MethodConfirmWaiting,
+    /// 403 `METHOD_CONFIRM_DENIED` "Method call denied".
+    MethodConfirmDenied,
+    /// `ACCESS_DENIED`: REST only on commercial plans (403 documented, 401 source).
+    AccessDenied,
+    /// `INVALID_CREDENTIALS` "Invalid request credentials" (403 documented, 401 source).
+    InvalidCredentials,
+}
+
+impl FaultKind {
+    /// Faults a front end gives a whole HTTP request, never one command of a `batch`: the leaky bucket's
+    /// 503 and a closed connection.
+    pub fn refuses_whole_request(self) -> bool {
+        matches!(self, FaultKind::QueryLimit | FaultKind::Drop)
+    }
+}
+
+/// A fault of the OAuth server's token endpoint (reference 4.2, `settings/oauth/error-codes.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFault {
+    /// No answer: the request waits until the client gives up (or `oauth_hang_secs` pass).
+    Hang,
+    /// A server error with this status and an HTML body, as the proxy in front of the server gives it.
+    ServerError(u16),
+    /// 400 `invalid_grant`: the code or refresh token is refused (it is not spent).
+    InvalidGrant,
+    /// 401 `invalid_client`.
+    InvalidClient,
+    /// `PAYMENT_REQUIRED` "Payment required", with `quirks.oauth_error_status`.
+    PaymentRequired,
+    /// `invalid_scope`, with `quirks.oauth_error_status`.
+    InvalidScope,
+    /// `{"error": "wrong_client"}` without a description, with `quirks.oauth_error_status`.
+    WrongClient,
+}
+
+/// Which statuses and descriptions the system errors get where the portal's source and the official page
+/// (`_includes/system-errors.md`) differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemErrors {
+    /// The official page's.
+    #[default]
+    Documented,
+    /// The source's (`OAuthException` defaults to 401).
+    Source,
 }
 
 /// Readings of the reference that it marks [UNCONFIRMED], as switches.
@@ -226,6 +332,35 @@ pub struct Quirks {
     pub app_context_status: u16,
     /// The errors of `crm.duplicate.findbycomm`: as its official page shows them, or as the source throws them.
     pub duplicate_errors: DuplicateErrors,
+    /// HTTP status of the errors `placement.bind` lists (`ERROR_ARGUMENT`, `ERROR_PLACEMENT_MAX_COUNT`,
+    /// `ERROR_PLACEMENT_USER_MODE`): the source's `RestException` and `ArgumentException` give 400, the official
+    /// page's table says 200.
+    pub placement_bind_error_status: u16,
+    /// Whether `crm.item.list` takes the UPPER_CASE field names of the older methods (`ID`, `LAST_NAME`) in
+    /// `filter` and `order` as the camelCase ones its page documents, or refuses them as unknown fields.
+    pub item_list_upper_case_fields: UpperCaseFields,
+    /// Whether deleting a web form clears it from the call lists that named it (`WEBFORM_ID` becomes null), or
+    /// leaves the lists naming a form that no longer exists.
+    pub deleted_webform_clears_lists: bool,
+    /// Statuses and descriptions of the injected system errors where the source and the page differ.
+    pub system_errors: SystemErrors,
+    /// HTTP status of the token endpoint's `PAYMENT_REQUIRED`, `invalid_scope` and `wrong_client`, which no
+    /// page gives.
+    pub oauth_error_status: u16,
+    /// Whether the token endpoint reads a POST form body as it reads the query (the pages show GET only).
+    pub token_endpoint_reads_post_body: bool,
+}
+
+/// How `crm.item.list` reads `ID`, `LAST_NAME`, … in `filter` and `order`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpperCaseFields {
+    /// 400 `INVALID_ARG_VALUE` "Invalid filter: field 'ID' is not allowed in filter" (and the order's
+    /// counterpart), as for any field the method does not know.
+    #[default]
+    Refused,
+    /// Read as the camelCase field (`LAST_NAME` as `lastName`).
+    Accepted,
 }
 
 impl Default for Quirks {
@@ -239,6 +374,12 @@ impl Default for Quirks {
             single_use_refresh_tokens: true,
             app_context_status: 403,
             duplicate_errors: DuplicateErrors::Documented,
+            placement_bind_error_status: 400,
+            item_list_upper_case_fields: UpperCaseFields::Refused,
+            deleted_webform_clears_lists: false,
+            system_errors: SystemErrors::Documented,
+            oauth_error_status: 400,
+            token_endpoint_reads_post_body: true,
         }
     }
 }

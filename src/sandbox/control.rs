@@ -8,15 +8,19 @@ use serde_json::{Value, json};
 
 use super::Sandbox;
 use super::Shared;
-use super::config::{FaultKind, FaultsConfig, LimitsConfig};
+use super::config::{FaultKind, FaultsConfig, LimitsConfig, OAuthFault};
 use super::model::{Contact, EntityKind, Permissions};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/_sandbox")
             .route("/state", web::get().to(state))
+            .route("/portals", web::get().to(portals))
+            .route("/expire-all", web::post().to(expire_all))
+            .route("/bucket", web::get().to(bucket))
             .route("/users", web::get().to(users))
             .route("/users/{id}/permissions", web::post().to(set_permissions))
+            .route("/users/{id}/active", web::post().to(set_active))
             .route("/lists", web::get().to(lists))
             .route("/lists", web::post().to(add_list))
             .route("/lists/{id}", web::get().to(list))
@@ -29,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/companies/{id}", web::delete().to(delete_company))
             .route("/webforms", web::get().to(webforms))
             .route("/webforms", web::post().to(add_webform))
+            .route("/webforms/{id}", web::delete().to(delete_webform))
             .route("/tokens", web::post().to(tokens))
             .route("/expire", web::post().to(expire))
             .route("/clock", web::post().to(clock))
@@ -39,12 +44,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/limits", web::get().to(get_limits))
             .route("/limits", web::post().to(set_limits))
             .route("/inject", web::post().to(inject))
+            .route("/inject", web::delete().to(clear_injections))
+            .route("/oauth-inject", web::post().to(oauth_inject))
+            .route("/oauth-inject", web::delete().to(clear_oauth_faults))
             .route("/install", web::post().to(install))
             .route("/uninstall", web::post().to(uninstall))
             .route("/install-finish", web::post().to(install_finish))
             .route("/moved", web::post().to(moved))
             .route("/launch", web::post().to(launch))
             .route("/open", web::post().to(open))
+            .route("/placement-form", web::post().to(placement_form))
             .route("/deliveries", web::get().to(deliveries))
             .route("/oauth-stats", web::get().to(oauth_stats))
             .route("/crm-search", web::get().to(crm_search)),
@@ -52,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn sandbox(shared: &Shared) -> Sandbox {
-    Sandbox::view(shared.get_ref().clone())
+    Sandbox::view(shared.hub.clone(), shared.index)
 }
 
 fn problem(status: u16, message: impl std::fmt::Display) -> HttpResponse {
@@ -65,6 +74,8 @@ async fn state(shared: Shared) -> impl Responder {
     let info = s.info();
     let st = shared.lock();
     HttpResponse::Ok().json(json!({
+        "index": info.index,
+        "portals": shared.hub.portals.len(),
         "portal_url": info.portal_url,
         "rest_url": info.rest_url,
         "oauth_url": info.oauth_url,
@@ -86,6 +97,8 @@ async fn state(shared: Shared) -> impl Responder {
         },
         "limits": st.rt.limits,
         "faults": st.rt.faults,
+        "injections": st.rt.injections(),
+        "bucket": st.rt.bucket_stats(st.now()),
         "rejections": {
             "query_limit": st.rt.bucket_rejections,
             "operation_time_limit": st.rt.operating_rejections,
@@ -97,12 +110,52 @@ async fn state(shared: Shared) -> impl Responder {
     }))
 }
 
+/// A portal's addresses and identity, as `sandbox --json` lists them.
+pub fn portal_facts(s: &Sandbox) -> Value {
+    json!({
+        "index": s.portal_index(),
+        "portal_url": s.portal_url().as_str(),
+        "rest_url": s.rest_url().as_str(),
+        "domain": s.domain(),
+        "member_id": s.member_id(),
+        "application_token": s.application_token(),
+        "control_url": format!("{}_sandbox/", s.portal_url()),
+    })
+}
+
+/// Every portal of the sandbox, whichever portal's address it is asked on.
+async fn portals(shared: Shared) -> impl Responder {
+    let all: Vec<Value> = sandbox(&shared).portals().iter().map(portal_facts).collect();
+    HttpResponse::Ok().json(all)
+}
+
+/// Expires the access tokens of every portal at once.
+async fn expire_all(shared: Shared) -> impl Responder {
+    HttpResponse::Ok().json(json!({"expired": sandbox(&shared).expire_all_access_tokens()}))
+}
+
+async fn bucket(shared: Shared) -> impl Responder {
+    HttpResponse::Ok().json(sandbox(&shared).bucket_stats())
+}
+
 async fn users(shared: Shared) -> impl Responder {
     HttpResponse::Ok().json(sandbox(&shared).users())
 }
 
 async fn set_permissions(shared: Shared, id: Path<u64>, body: Json<Permissions>) -> HttpResponse {
     match sandbox(&shared).set_permissions(*id, body.into_inner()) {
+        Ok(()) => HttpResponse::Ok().json(json!({"ok": true})),
+        Err(e) => problem(404, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ActiveRequest {
+    active: bool,
+}
+
+async fn set_active(shared: Shared, id: Path<u64>, body: Json<ActiveRequest>) -> HttpResponse {
+    match sandbox(&shared).set_user_active(*id, body.active) {
         Ok(()) => HttpResponse::Ok().json(json!({"ok": true})),
         Err(e) => problem(404, e),
     }
@@ -235,6 +288,14 @@ async fn add_webform(shared: Shared, body: Json<NewForm>) -> impl Responder {
     HttpResponse::Ok().json(json!({"id": sandbox(&shared).add_webform(&body.name, body.active)}))
 }
 
+async fn delete_webform(shared: Shared, id: Path<u64>) -> HttpResponse {
+    if sandbox(&shared).delete_webform(*id) {
+        HttpResponse::Ok().json(json!({"ok": true}))
+    } else {
+        problem(404, format!("no web form {id}"))
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenRequest {
     user_id: u64,
@@ -334,10 +395,60 @@ async fn set_limits(shared: Shared, body: Json<Value>) -> HttpResponse {
 struct InjectRequest {
     method: String,
     fault: FaultKind,
+    /// How many calls fail: a number, `"always"` (until cleared), or 1 when absent.
+    #[serde(default)]
+    times: Option<Value>,
 }
 
-async fn inject(shared: Shared, body: Json<InjectRequest>) -> impl Responder {
-    sandbox(&shared).inject_once(&body.method, body.fault);
+/// `{"method","fault"}` fails the next call; `"times": N` the next N; `"times": "always"` every one until
+/// `DELETE /_sandbox/inject`.
+async fn inject(shared: Shared, body: Json<InjectRequest>) -> HttpResponse {
+    let times = match times_of(body.times.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return *e,
+    };
+    let s = sandbox(&shared);
+    s.inject(&body.method, body.fault, times);
+    HttpResponse::Ok().json(json!({"ok": true, "injections": s.injections()}))
+}
+
+#[derive(Deserialize)]
+struct OAuthInjectRequest {
+    fault: OAuthFault,
+    /// How many requests fail: a number, `"always"` (until cleared), or 1 when absent.
+    #[serde(default)]
+    times: Option<Value>,
+}
+
+/// `{"fault": "hang" | {"server_error": 502} | "invalid_grant" | …, "times": N | "always"}`.
+async fn oauth_inject(shared: Shared, body: Json<OAuthInjectRequest>) -> HttpResponse {
+    let times = match times_of(body.times.as_ref()) {
+        Ok(t) => t,
+        Err(e) => return *e,
+    };
+    sandbox(&shared).inject_oauth(body.fault, times);
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+async fn clear_oauth_faults(shared: Shared) -> impl Responder {
+    sandbox(&shared).clear_oauth_faults();
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+/// A request's `times`: 1 when absent, a number, or `"always"` (`None`); the answer to anything else.
+fn times_of(v: Option<&Value>) -> Result<Option<u32>, Box<HttpResponse>> {
+    match v {
+        None => Ok(Some(1)),
+        Some(Value::String(s)) if s == "always" => Ok(None),
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Ok(Some(n)),
+            None => Err(Box::new(problem(400, "times is a number or \"always\""))),
+        },
+    }
+}
+
+async fn clear_injections(shared: Shared) -> impl Responder {
+    sandbox(&shared).clear_injections();
     HttpResponse::Ok().json(json!({"ok": true}))
 }
 
@@ -395,6 +506,21 @@ async fn open(shared: Shared, body: Json<LaunchRequest>) -> HttpResponse {
     match sandbox(&shared).open_app(body.user_id).await {
         Ok((status, body)) => HttpResponse::Ok().json(json!({"status": status, "body": body})),
         Err(e) => problem(502, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PlacementRequest {
+    user_id: u64,
+    placement: String,
+    #[serde(default)]
+    entity_id: Option<u64>,
+}
+
+async fn placement_form(shared: Shared, body: Json<PlacementRequest>) -> HttpResponse {
+    match sandbox(&shared).placement_form(body.user_id, &body.placement, body.entity_id) {
+        Ok(f) => HttpResponse::Ok().json(f),
+        Err(e) => problem(400, e),
     }
 }
 

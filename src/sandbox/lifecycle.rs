@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::model::{Delivery, random_hex32};
-use super::{Inner, SandboxError, oauth};
+use super::state::State;
+use super::{Info, Inner, SandboxError, oauth, placements};
 
 /// The iframe POST of reference 3.1: where it goes, the frame's name, and the body fields in order.
 #[derive(Clone, Debug, Serialize)]
@@ -22,6 +23,10 @@ pub struct LaunchForm {
     pub lang: String,
     pub is_admin: bool,
     pub auth_expires: u64,
+    /// `PLACEMENT`: `DEFAULT` for the app's page, else the widget's code.
+    pub placement: String,
+    /// `PLACEMENT_OPTIONS` as an object (`{}` when the form carries none), as `getInitData` gives it.
+    pub placement_options: serde_json::Value,
 }
 
 impl LaunchForm {
@@ -50,7 +55,6 @@ pub(crate) fn launch_form(
     placement_options: Option<serde_json::Value>,
 ) -> Result<LaunchForm, SandboxError> {
     let base = app_base(inner)?;
-    let info = &inner.info;
     let mut st = inner.lock();
     let user = st.users.get(&user_id).cloned().ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
     let is_admin = user.permissions.admin;
@@ -63,22 +67,84 @@ pub(crate) fn launch_form(
         st.app.application_token = random_hex32();
     }
     if !st.app.installed && !is_admin {
-        return Err(SandboxError::Invalid(
-            "The application is not fully installed yet. Please contact your administrator.".into(),
-        ));
+        return Err(SandboxError::Invalid(NOT_INSTALLED.into()));
     }
     let install = !st.app.installed;
+    let action = join(&base, if install { "install" } else { "app" });
     let lang = lang.unwrap_or(&user.lang).to_owned();
+    let target = Target { action: &action, placement: "DEFAULT", options: placement_options, install };
+    frame_form(&mut st, &inner.info, user_id, lang, target)
+}
+
+const NOT_INSTALLED: &str = "The application is not fully installed yet. Please contact your administrator.";
+
+/// The form the portal posts when a user opens a widget: the handler bound with `placement.bind` (binding
+/// `binding_id`), the placement's code in `PLACEMENT` and its context in `PLACEMENT_OPTIONS` (none for a
+/// toolbar item). Widgets appear only once the install has finished, and only on objects the user may read.
+pub(crate) fn widget_form(
+    inner: &Inner,
+    user_id: u64,
+    lang: Option<&str>,
+    binding_id: u64,
+    entity_id: Option<u64>,
+) -> Result<LaunchForm, SandboxError> {
+    let mut st = inner.lock();
+    let user = st.users.get(&user_id).cloned().ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
+    if !st.app.present || !st.app.installed {
+        return Err(SandboxError::Invalid(NOT_INSTALLED.into()));
+    }
+    let binding = st.app.placements.iter().find(|b| b.id == binding_id).cloned();
+    let binding = binding.ok_or_else(|| SandboxError::Invalid(format!("no widget {binding_id} is bound")))?;
+    if placements::needs_object(&binding.placement) && entity_id.is_none() {
+        return Err(SandboxError::Invalid(format!("{} opens for an object: give its ID", binding.placement)));
+    }
+    if let (Some((kind, _)), Some(id)) = (placements::crm_widget(&binding.placement), entity_id)
+        && !st.can_read(user_id, &user.permissions, kind, id)
+    {
+        return Err(SandboxError::Invalid(format!("user {user_id} cannot see {} {id}", kind.name())));
+    }
+    let options = placements::widget_options(&binding.placement, entity_id);
+    let lang = lang.unwrap_or(&user.lang).to_owned();
+    let target = Target { action: &binding.handler, placement: &binding.placement, options, install: false };
+    frame_form(&mut st, &inner.info, user_id, lang, target)
+}
+
+/// JSON as the portal's PHP writes it into `PLACEMENT_OPTIONS`: `/` escaped as `\/` (the widget pages show
+/// `{"ID":"8061","URI":"\/crm\/deal\/list\/"}`). A `/` can only stand inside a JSON string, so the
+/// replacement keeps the JSON valid and equal once parsed.
+fn php_json(v: &serde_json::Value) -> String {
+    v.to_string().replace('/', "\\/")
+}
+
+/// What a frame opens: the page (the app's install page or handler, or a widget's handler), the placement and
+/// its context.
+struct Target<'a> {
+    action: &'a str,
+    placement: &'a str,
+    options: Option<serde_json::Value>,
+    install: bool,
+}
+
+/// The frame form itself (reference 3.1): the action with `DOMAIN`, `PROTOCOL`, `LANG`, `APP_SID` in its
+/// query, a fresh pair for the user, the app's token and scopes, the placement and its options.
+fn frame_form(
+    st: &mut State,
+    info: &Info,
+    user_id: u64,
+    lang: String,
+    target: Target<'_>,
+) -> Result<LaunchForm, SandboxError> {
+    let Target { action, placement, options, install } = target;
+    let is_admin = st.users.get(&user_id).is_some_and(|u| u.permissions.admin);
     let app_sid = random_hex32();
-    let mut action = url::Url::parse(&join(&base, if install { "install" } else { "app" }))
-        .map_err(|e| SandboxError::Invalid(e.to_string()))?;
+    let mut action = url::Url::parse(action).map_err(|e| SandboxError::Invalid(e.to_string()))?;
     action
         .query_pairs_mut()
         .append_pair("DOMAIN", &info.domain)
         .append_pair("PROTOCOL", "0")
         .append_pair("LANG", &lang)
         .append_pair("APP_SID", &app_sid);
-    let tokens = oauth::issue(&mut st, info, user_id, None);
+    let tokens = oauth::issue(st, info, user_id, None);
     let mut fields = vec![
         ("AUTH_ID".to_owned(), tokens.access_token.clone()),
         ("AUTH_EXPIRES".to_owned(), info.config.access_ttl_secs.to_string()),
@@ -88,10 +154,12 @@ pub(crate) fn launch_form(
         ("APPLICATION_SCOPE".to_owned(), info.scope.join(",")),
         ("member_id".to_owned(), info.member_id.clone()),
         ("status".to_owned(), info.config.app_status.clone()),
-        ("PLACEMENT".to_owned(), "DEFAULT".to_owned()),
+        ("PLACEMENT".to_owned(), placement.to_owned()),
     ];
-    if let Some(opts) = placement_options.filter(|o| o.as_object().is_some_and(|m| !m.is_empty())) {
-        fields.push(("PLACEMENT_OPTIONS".to_owned(), opts.to_string()));
+    // Sent only when there is something to send (reference 3.1).
+    let options = options.filter(|o| o.as_object().is_some_and(|m| !m.is_empty()));
+    if let Some(opts) = &options {
+        fields.push(("PLACEMENT_OPTIONS".to_owned(), php_json(opts)));
     }
     st.current_user = user_id;
     Ok(LaunchForm {
@@ -104,6 +172,8 @@ pub(crate) fn launch_form(
         lang,
         is_admin,
         auth_expires: info.config.access_ttl_secs,
+        placement: placement.to_owned(),
+        placement_options: options.unwrap_or_else(|| serde_json::json!({})),
     })
 }
 

@@ -20,14 +20,40 @@ pub struct Runtime {
     pub limits: LimitsConfig,
     pub faults: FaultsConfig,
     rng: StdRng,
-    one_shots: HashMap<String, VecDeque<FaultKind>>,
+    injections: Vec<Injection>,
     bucket_level: f64,
     bucket_at: f64,
     /// method → (minute index, seconds) buckets.
     operating: HashMap<String, VecDeque<(i64, f64)>>,
     pub bucket_rejections: u64,
+    /// Requests the bucket let in.
+    pub bucket_admissions: u64,
     pub operating_rejections: u64,
     pub injected_faults: u64,
+}
+
+/// A portal's leaky bucket as it stands (reference 5.5): how full it is now, its size and drain, and how many
+/// requests it let in and refused since the sandbox started.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct BucketStats {
+    /// Requests in the bucket now, after draining.
+    pub level: f64,
+    pub burst: f64,
+    pub drain_per_sec: f64,
+    pub admitted: u64,
+    /// Requests refused with 503 `QUERY_LIMIT_EXCEEDED`.
+    pub rejected: u64,
+    /// Whether the bucket is on.
+    pub on: bool,
+}
+
+/// An injected fault: the calls of `method` (`*`: every request) fail with `kind`, `remaining` more times
+/// (`None`: until cleared).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Injection {
+    pub method: String,
+    pub kind: FaultKind,
+    pub remaining: Option<u32>,
 }
 
 /// The budget's state for one method, for the `time` block.
@@ -44,11 +70,12 @@ impl Runtime {
             limits,
             faults,
             rng,
-            one_shots: HashMap::new(),
+            injections: Vec::new(),
             bucket_level: 0.0,
             bucket_at: 0.0,
             operating: HashMap::new(),
             bucket_rejections: 0,
+            bucket_admissions: 0,
             operating_rejections: 0,
             injected_faults: 0,
         }
@@ -65,8 +92,53 @@ impl Runtime {
         self.operating.clear();
     }
 
-    pub fn inject_once(&mut self, method: &str, fault: FaultKind) {
-        self.one_shots.entry(method.to_ascii_lowercase()).or_default().push_back(fault);
+    /// The next `times` calls of `method` (lower-case; `*` for every request) fail with `fault`; `None` for
+    /// every call until [`Runtime::clear_injections`].
+    pub fn inject(&mut self, method: &str, fault: FaultKind, times: Option<u32>) {
+        if times == Some(0) {
+            return;
+        }
+        self.injections.push(Injection { method: method.to_ascii_lowercase(), kind: fault, remaining: times });
+    }
+
+    pub fn clear_injections(&mut self) {
+        self.injections.clear();
+    }
+
+    pub fn injections(&self) -> &[Injection] {
+        &self.injections
+    }
+
+    /// Takes the first injection that `fits`, spending one of its times.
+    fn take(&mut self, fits: impl Fn(&Injection) -> bool) -> Option<FaultKind> {
+        let i = self.injections.iter().position(fits)?;
+        let kind = self.injections[i].kind;
+        match &mut self.injections[i].remaining {
+            Some(1) => {
+                self.injections.remove(i);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        self.injected_faults += 1;
+        Some(kind)
+    }
+
+    /// Whether the dice roll for a method.
+    fn dice_for(&self, method: &str) -> bool {
+        self.faults.rate > 0.0
+            && !self.faults.kinds.is_empty()
+            && (self.faults.methods.is_empty() || self.faults.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+    }
+
+    /// One roll: a kind among those `allowed`, at the configured rate.
+    fn roll(&mut self, allowed: impl Fn(FaultKind) -> bool) -> Option<FaultKind> {
+        let kinds: Vec<FaultKind> = self.faults.kinds.iter().copied().filter(|k| allowed(*k)).collect();
+        if kinds.is_empty() || !self.rng.random_bool(self.faults.rate.min(1.0)) {
+            return None;
+        }
+        self.injected_faults += 1;
+        Some(kinds[self.rng.random_range(0..kinds.len())])
     }
 
     /// One more request into the bucket; false if it would overflow.
@@ -82,21 +154,50 @@ impl Runtime {
             return false;
         }
         self.bucket_level += 1.0;
+        self.bucket_admissions += 1;
         true
     }
 
-    /// The fault this call gets, if any: a one-shot for its method first, else the dice.
-    pub fn pick_fault(&mut self, method: &str) -> Option<FaultKind> {
-        if let Some(q) = self.one_shots.get_mut(method)
-            && let Some(f) = q.pop_front()
-        {
-            self.injected_faults += 1;
-            return Some(f);
+    pub fn bucket_stats(&self, now: f64) -> BucketStats {
+        let drained = (now - self.bucket_at).max(0.0) * self.limits.drain_per_sec;
+        BucketStats {
+            level: (self.bucket_level - drained).max(0.0),
+            burst: self.limits.burst,
+            drain_per_sec: self.limits.drain_per_sec,
+            admitted: self.bucket_admissions,
+            rejected: self.bucket_rejections,
+            on: self.limits.bucket,
         }
-        if self.faults.rate > 0.0 && !self.faults.kinds.is_empty() && self.rng.random_bool(self.faults.rate.min(1.0)) {
-            let i = self.rng.random_range(0..self.faults.kinds.len());
-            self.injected_faults += 1;
-            return Some(self.faults.kinds[i]);
+    }
+
+    /// The fault a whole request gets, if any: an injection for its method (or `*`), or, for a `batch`, an
+    /// injection of a kind that refuses whole requests for one of its `commands`; else the dice (for the
+    /// request's method, or a command's when the dice name methods, then of such a kind only).
+    pub fn pick_fault(&mut self, method: &str, commands: &[String]) -> Option<FaultKind> {
+        let taken = self.take(|i| {
+            i.method == "*" || i.method == method || (i.kind.refuses_whole_request() && commands.contains(&i.method))
+        });
+        if taken.is_some() {
+            return taken;
+        }
+        if self.dice_for(method) {
+            return self.roll(|_| true);
+        }
+        if !self.faults.methods.is_empty() && commands.iter().any(|c| self.dice_for(c)) {
+            return self.roll(FaultKind::refuses_whole_request);
+        }
+        None
+    }
+
+    /// The fault one command of a `batch` gets, if any: an injection for its method of a kind a command can
+    /// get, else the dice when they name its method.
+    pub fn pick_command_fault(&mut self, method: &str) -> Option<FaultKind> {
+        let taken = self.take(|i| i.method == method && !i.kind.refuses_whole_request());
+        if taken.is_some() {
+            return taken;
+        }
+        if !self.faults.methods.is_empty() && self.dice_for(method) {
+            return self.roll(|k| !k.refuses_whole_request());
         }
         None
     }

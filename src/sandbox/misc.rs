@@ -1,10 +1,9 @@
-//! Identity and app methods (reference 5.7, 3.6): `user.current`, `profile`, `app.info`, `event.bind`,
-//! `placement.bind`.
+//! Identity and app methods (reference 5.7, 3.6): `profile`, `app.info`, `event.bind`.
 
 use serde_json::{Value, json};
 
 use super::call::{Cx, MethodResult, RestError, Success};
-use super::model::{EventBinding, PlacementBinding, format_iso};
+use super::model::EventBinding;
 use super::params::{PArr, PValue};
 
 /// Events `event.bind` accepts (upper-cased names).
@@ -31,29 +30,6 @@ fn is_admin(cx: &Cx<'_>) -> bool {
 
 fn argument_error(name: &str) -> RestError {
     RestError::new(400, "ERROR_ARGUMENT", format!("Argument '{name}' is null or empty")).with("argument", json!(name))
-}
-
-pub fn user_current(cx: &mut Cx<'_>) -> MethodResult {
-    let Some(u) = cx.st.user(cx.caller.user_id) else {
-        return Err(RestError::new(401, "authorization_error", "Unable to authorize user"));
-    };
-    let now = format_iso(cx.st.now());
-    Ok(Success::of(json!({
-        "ID": u.id.to_string(),
-        "ACTIVE": true,
-        "NAME": u.name,
-        "LAST_NAME": u.last_name,
-        "EMAIL": u.email,
-        "LAST_LOGIN": now,
-        "DATE_REGISTER": "2024-01-15T00:00:00+03:00",
-        "IS_ONLINE": "Y",
-        "LAST_ACTIVITY_DATE": super::model::format_db_time(cx.st.now()),
-        "PERSONAL_GENDER": "",
-        "PERSONAL_BIRTHDAY": "",
-        "WORK_POSITION": u.work_position,
-        "UF_EMPLOYMENT_DATE": "",
-        "UF_DEPARTMENT": [1],
-    })))
 }
 
 pub fn profile(cx: &mut Cx<'_>) -> MethodResult {
@@ -130,31 +106,6 @@ pub fn event_bind(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
     let b = EventBinding { event, handler, auth_type, event_type: event_type.into() };
     if !cx.st.app.events.contains(&b) {
         cx.st.app.events.push(b);
-    }
-    Ok(Success::of(json!(true)))
-}
-
-/// reference 3.6: administrators only.
-pub fn placement_bind(cx: &mut Cx<'_>, params: &PArr) -> MethodResult {
-    let p = params.upper_keys();
-    let text = |k: &str| p.get(k).and_then(PValue::php_string).unwrap_or_default();
-    if !is_admin(cx) {
-        return Err(RestError::new(403, "ACCESS_DENIED", "Access denied!"));
-    }
-    let placement = text("PLACEMENT").to_uppercase();
-    if placement.is_empty() {
-        return Err(argument_error("PLACEMENT"));
-    }
-    let handler = text("HANDLER");
-    if handler.is_empty() {
-        return Err(argument_error("HANDLER"));
-    }
-    if !placement.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(RestError::new(400, "ERROR_PLACEMENT_NOT_FOUND", "Placement not found"));
-    }
-    let b = PlacementBinding { placement, handler, title: text("TITLE") };
-    if !cx.st.app.placements.contains(&b) {
-        cx.st.app.placements.push(b);
     }
     Ok(Success::of(json!(true)))
 }

@@ -19,10 +19,12 @@ pub mod model;
 mod oauth;
 mod page;
 pub mod params;
+mod placements;
 mod rest;
 mod seed;
 mod server;
 mod state;
+mod users;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::TcpListener;
@@ -32,13 +34,14 @@ use std::time::Duration;
 use url::Url;
 
 pub use config::{
-    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, PhpErrorMode, Quirks, SandboxConfig,
-    SeedConfig,
+    DuplicateErrors, FaultKind, FaultsConfig, Latency, LimitsConfig, ListSeed, OAuthFault, PhpErrorMode, Quirks,
+    SandboxConfig, SeedConfig, SystemErrors, UpperCaseFields,
 };
 pub use lifecycle::LaunchForm;
+pub use limits::{BucketStats, Injection};
 pub use model::{
     CallList, CallRecord, Company, Contact, Delivery, EntityKind, InstalledApp, ListItem, OAuthStats, Permissions,
-    TokenResponse, User, Webform,
+    PlacementBinding, PlacementLang, TokenResponse, User, Webform,
 };
 
 /// What cannot be started or done.
@@ -52,16 +55,22 @@ pub enum SandboxError {
     App(String),
 }
 
-/// Fixed facts about a running sandbox.
+/// Fixed facts about one portal of a running sandbox.
 #[derive(Debug, Clone)]
 pub struct Info {
+    /// The sandbox's configuration, with this portal's seed.
     pub config: SandboxConfig,
+    /// Which portal of the sandbox this is: 0 for the first.
+    pub index: usize,
     pub member_id: String,
-    /// `127.0.0.1:PORT`: the portal's `DOMAIN`.
+    /// `127.0.0.1:PORT`: the portal's `DOMAIN` (the same for every portal of a sandbox, see `base_path`).
     pub domain: String,
-    /// `http://127.0.0.1:PORT/`.
+    /// Where the portal's pages and REST live on the listener: `/` for the first portal, `/portal/{i}/` for
+    /// the others.
+    pub base_path: String,
+    /// `http://127.0.0.1:PORT/` (`http://127.0.0.1:PORT/portal/{i}/` after the first).
     pub portal_url: String,
-    /// `http://127.0.0.1:PORT/rest/`: the `client_endpoint`.
+    /// `http://127.0.0.1:PORT/rest/` (`…/portal/{i}/rest/`): the portal's `client_endpoint`.
     pub rest_url: String,
     /// `http://127.0.0.1:OPORT/`.
     pub oauth_url: String,
@@ -74,6 +83,7 @@ pub struct Info {
     pub scope: Vec<String>,
 }
 
+/// One portal: its facts and its state behind its own lock, so that portals never wait on each other.
 pub(crate) struct Inner {
     pub info: Info,
     pub state: Mutex<State>,
@@ -87,14 +97,85 @@ impl Inner {
     }
 }
 
-use state::State;
+use state::{Directory, State};
 
-/// The portal's shared state as its HTTP handlers get it.
-pub(crate) type Shared = actix_web::web::Data<Arc<Inner>>;
+/// Every portal of a sandbox and what they share: the one OAuth server's record of which portal issued
+/// which token.
+pub(crate) struct Hub {
+    pub portals: Vec<Arc<Inner>>,
+    pub directory: Arc<Directory>,
+    /// Faults the token endpoint answers next: each with how many more times (`None`: until cleared).
+    pub oauth_faults: Mutex<Vec<(OAuthFault, Option<u32>)>>,
+}
 
-/// A running sandbox. [`Sandbox::stop`] stops it and waits; dropping it asks the servers to stop.
+impl Hub {
+    /// The fault the token endpoint answers this request with, if one was asked for.
+    pub fn take_oauth_fault(&self) -> Option<OAuthFault> {
+        let mut faults = self.oauth_faults.lock().unwrap_or_else(|e| e.into_inner());
+        let (fault, remaining) = faults.first_mut()?;
+        let fault = *fault;
+        match remaining {
+            Some(1) => {
+                faults.remove(0);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(fault)
+    }
+
+    /// The portal that issued a token (access, refresh or code); the first portal for a token none issued,
+    /// which then refuses it as it always did.
+    pub fn portal_of(&self, token: Option<&str>) -> &Arc<Inner> {
+        let index = token.and_then(|t| self.directory.portal_of(t)).unwrap_or(0);
+        self.portals.get(index).unwrap_or(&self.portals[0])
+    }
+}
+
+/// Which portal a request to the portal listener is for: set from its `/portal/{i}/` prefix.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PortalIndex(pub usize);
+
+/// The portal a request is for, as its HTTP handlers get it: the one its path prefix names, else the first.
+pub(crate) struct Shared {
+    pub hub: Arc<Hub>,
+    pub index: usize,
+}
+
+impl Shared {
+    pub fn get_ref(&self) -> &Arc<Inner> {
+        &self.hub.portals[self.index]
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Arc<Inner>;
+
+    fn deref(&self) -> &Arc<Inner> {
+        self.get_ref()
+    }
+}
+
+impl actix_web::FromRequest for Shared {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        let hub = req.app_data::<actix_web::web::Data<Arc<Hub>>>().map(|d| d.get_ref().clone());
+        let index = req.extensions().get::<PortalIndex>().map_or(0, |p| p.0);
+        std::future::ready(
+            hub.map(|hub| Shared { hub, index })
+                .ok_or_else(|| actix_web::error::ErrorInternalServerError("the sandbox is not set up")),
+        )
+    }
+}
+
+/// A running sandbox, or a view of one of its portals ([`Sandbox::portal`]): every method acts on that
+/// portal. [`Sandbox::stop`] stops it and waits; dropping the sandbox (not a view) asks the servers to stop.
 pub struct Sandbox {
-    inner: Arc<Inner>,
+    hub: Arc<Hub>,
+    index: usize,
     handles: Vec<actix_web::dev::ServerHandle>,
 }
 
@@ -141,86 +222,123 @@ fn derived_hex(seed: u64, salt: u64) -> String {
     (0..32).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
 }
 
+/// The same for one portal of several: the first portal's values are what a one-portal sandbox always had.
+fn portal_hex(seed: u64, salt: u64, index: usize) -> String {
+    derived_hex(seed, salt ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
 fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, SandboxError> {
     TcpListener::bind(addr).map_err(|source| SandboxError::Bind { addr, source })
 }
 
+/// The facts of portal `index`: the first has the configured seed and the addresses a one-portal sandbox
+/// always had; the others the seed of `portal_seed` (offset by their index, so each holds other data), their
+/// own `member_id`, and their pages and REST under `/portal/{index}/`.
+fn portal_info(config: &SandboxConfig, index: usize, domain: &str, oauth_domain: &str) -> Info {
+    let first = config.seed.seed;
+    let client_id = config.client_id.clone().unwrap_or_else(|| format!("local.{}", &derived_hex(first, 1)[..14]));
+    let client_secret = config.client_secret.clone().unwrap_or_else(|| derived_hex(first, 2));
+    let scope: Vec<String> = config.scope.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let mut config = config.clone();
+    if index > 0 {
+        let mut seed = config.portal_seed.clone();
+        seed.seed = seed.seed.wrapping_add(index as u64);
+        config.seed = seed;
+    }
+    let base_path = if index == 0 { "/".to_owned() } else { format!("/portal/{index}/") };
+    Info {
+        index,
+        member_id: portal_hex(first, 3, index),
+        portal_url: format!("http://{domain}{base_path}"),
+        rest_url: format!("http://{domain}{base_path}rest/"),
+        oauth_url: format!("http://{oauth_domain}/"),
+        server_endpoint: format!("http://{oauth_domain}/rest/"),
+        domain: domain.to_owned(),
+        base_path,
+        oauth_domain: oauth_domain.to_owned(),
+        client_id,
+        client_secret,
+        scope,
+        config,
+    }
+}
+
+/// A new portal's state, seeded; `first_seed` is the sandbox's seed, its secrets' origin.
+fn new_state(info: &Info, first_seed: u64, directory: Arc<Directory>) -> State {
+    let config = &info.config;
+    let mut st = State {
+        users: Default::default(),
+        contacts: Default::default(),
+        companies: Default::default(),
+        webforms: Default::default(),
+        lists: Default::default(),
+        statuses: model::default_statuses(&config.lang),
+        // After the call statuses, whose IDs `crm.calllist.statuslist` has always answered.
+        sources: model::default_sources(&config.lang, 5),
+        next_contact_id: 1,
+        next_company_id: 1,
+        next_list_id: 1,
+        access: HashMap::new(),
+        refresh: HashMap::new(),
+        codes: HashMap::new(),
+        app: InstalledApp {
+            present: true,
+            installed: config.app_installed,
+            install_finish_messages: 0,
+            application_token: portal_hex(first_seed, 4, info.index),
+            version: 1,
+            events: vec![],
+            placements: vec![],
+            placement_seq: 0,
+            app_options: Default::default(),
+        },
+        calls: VecDeque::new(),
+        next_call_seq: 0,
+        oauth_stats: OAuthStats::default(),
+        clock_offset: 0.0,
+        moved_to: None,
+        current_user: 1,
+        rt: limits::Runtime::new(config.limits.clone(), config.faults.clone()),
+        deliveries: Vec::new(),
+        portal: info.index,
+        directory,
+    };
+    seed::populate(&mut st, &config.seed);
+    st
+}
+
 impl Sandbox {
-    /// A handle on a running sandbox's state, for the control API (it cannot stop the servers).
-    pub(crate) fn view(inner: Arc<Inner>) -> Sandbox {
-        Sandbox { inner, handles: Vec::new() }
+    /// A handle on one portal of a running sandbox, for the control API and [`Sandbox::portal`] (it cannot
+    /// stop the servers).
+    pub(crate) fn view(hub: Arc<Hub>, index: usize) -> Sandbox {
+        Sandbox { hub, index, handles: Vec::new() }
     }
 
-    /// Binds both listeners (port 0 picks free ports), seeds the portal and starts serving.
+    /// Binds both listeners (port 0 picks free ports), seeds the portals and starts serving.
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         let portal = bind(config.listen)?;
         let oauth = bind(config.oauth_listen)?;
         let paddr = portal.local_addr().map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
         let oaddr = oauth.local_addr().map_err(|source| SandboxError::Bind { addr: config.oauth_listen, source })?;
-        let domain = paddr.to_string();
-        let oauth_domain = oaddr.to_string();
-        let seed = config.seed.seed;
-        let client_id = config.client_id.clone().unwrap_or_else(|| format!("local.{}", &derived_hex(seed, 1)[..14]));
-        let client_secret = config.client_secret.clone().unwrap_or_else(|| derived_hex(seed, 2));
-        let scope: Vec<String> =
-            config.scope.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
         if config.lang != "ru" && config.lang != "en" {
             return Err(SandboxError::Invalid(format!("lang must be ru or en, not {}", config.lang)));
         }
-        let info = Info {
-            member_id: derived_hex(seed, 3),
-            portal_url: format!("http://{domain}/"),
-            rest_url: format!("http://{domain}/rest/"),
-            oauth_url: format!("http://{oauth_domain}/"),
-            server_endpoint: format!("http://{oauth_domain}/rest/"),
-            domain,
-            oauth_domain,
-            client_id,
-            client_secret,
-            scope,
-            config: config.clone(),
-        };
-        let mut st = State {
-            users: Default::default(),
-            contacts: Default::default(),
-            companies: Default::default(),
-            webforms: Default::default(),
-            lists: Default::default(),
-            statuses: model::default_statuses(&config.lang),
-            next_contact_id: 1,
-            next_company_id: 1,
-            next_list_id: 1,
-            access: HashMap::new(),
-            refresh: HashMap::new(),
-            codes: HashMap::new(),
-            app: InstalledApp {
-                present: true,
-                installed: config.app_installed,
-                install_finish_messages: 0,
-                application_token: derived_hex(seed, 4),
-                version: 1,
-                events: vec![],
-                placements: vec![],
-                app_options: Default::default(),
-            },
-            calls: VecDeque::new(),
-            next_call_seq: 0,
-            oauth_stats: OAuthStats::default(),
-            clock_offset: 0.0,
-            moved_to: None,
-            current_user: 1,
-            rt: limits::Runtime::new(config.limits.clone(), config.faults.clone()),
-            deliveries: Vec::new(),
-        };
-        seed::populate(&mut st, &config.seed);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SandboxError::Invalid(e.to_string()))?;
-        let inner = Arc::new(Inner { info, state: Mutex::new(st), http });
-        let handles = server::spawn(inner.clone(), portal, oauth)?;
-        Ok(Sandbox { inner, handles })
+        let directory = Arc::new(Directory::default());
+        let portals = (0..config.portals.max(1))
+            .map(|index| {
+                let info = portal_info(&config, index, &paddr.to_string(), &oaddr.to_string());
+                let st = new_state(&info, config.seed.seed, directory.clone());
+                Arc::new(Inner { info, state: Mutex::new(st), http: http.clone() })
+            })
+            .collect();
+        let hub = Arc::new(Hub { portals, directory, oauth_faults: Mutex::new(Vec::new()) });
+        let handles = server::spawn(hub.clone(), portal, oauth)?;
+        Ok(Sandbox { hub, index: 0, handles })
     }
 
     /// Stops both servers and waits for them.
@@ -230,12 +348,16 @@ impl Sandbox {
         }
     }
 
+    fn inner(&self) -> &Arc<Inner> {
+        &self.hub.portals[self.index]
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.lock()
+        self.inner().lock()
     }
 
     pub fn info(&self) -> &Info {
-        &self.inner.info
+        &self.inner().info
     }
 
     fn url(s: &str) -> Url {
@@ -244,39 +366,39 @@ impl Sandbox {
 
     /// `http://127.0.0.1:PORT/`.
     pub fn portal_url(&self) -> Url {
-        Self::url(&self.inner.info.portal_url)
+        Self::url(&self.inner().info.portal_url)
     }
 
     /// `http://127.0.0.1:OPORT/`: the OAuth server (`/oauth/token/`).
     pub fn oauth_url(&self) -> Url {
-        Self::url(&self.inner.info.oauth_url)
+        Self::url(&self.inner().info.oauth_url)
     }
 
     /// The portal's `client_endpoint`, `http://127.0.0.1:PORT/rest/`.
     pub fn rest_url(&self) -> Url {
-        Self::url(&self.inner.info.rest_url)
+        Self::url(&self.inner().info.rest_url)
     }
 
     /// The OAuth server's `/rest/`, the `server_endpoint`.
     pub fn server_endpoint(&self) -> Url {
-        Self::url(&self.inner.info.server_endpoint)
+        Self::url(&self.inner().info.server_endpoint)
     }
 
     pub fn member_id(&self) -> &str {
-        &self.inner.info.member_id
+        &self.inner().info.member_id
     }
 
     /// `127.0.0.1:PORT`.
     pub fn domain(&self) -> &str {
-        &self.inner.info.domain
+        &self.inner().info.domain
     }
 
     pub fn client_id(&self) -> &str {
-        &self.inner.info.client_id
+        &self.inner().info.client_id
     }
 
     pub fn client_secret(&self) -> &str {
-        &self.inner.info.client_secret
+        &self.inner().info.client_secret
     }
 
     pub fn application_token(&self) -> String {
@@ -299,7 +421,7 @@ impl Sandbox {
             return Err(SandboxError::Invalid(format!("no user {user_id}")));
         }
         let scope = scope.map(|s| s.iter().map(|x| x.to_string()).collect());
-        Ok(oauth::issue(&mut st, &self.inner.info, user_id, scope))
+        Ok(oauth::issue(&mut st, &self.inner().info, user_id, scope))
     }
 
     /// Makes every current access token expired, or only one user's.
@@ -316,9 +438,46 @@ impl Sandbox {
         n
     }
 
-    /// Moves the sandbox's clock forward (token and code expiry, the bucket, the budget).
+    /// Makes every current access token of every portal expired, as an hour without refreshing would; the
+    /// number expired.
+    pub fn expire_all_access_tokens(&self) -> usize {
+        self.portals().iter().map(|p| p.expire_access_tokens(None)).sum()
+    }
+
+    /// Moves the sandbox's clock forward (token and code expiry, the bucket, the budget), for every portal:
+    /// they share one clock.
     pub fn advance_clock(&self, by: Duration) {
-        self.lock().clock_offset += by.as_secs_f64();
+        for p in &self.hub.portals {
+            p.lock().clock_offset += by.as_secs_f64();
+        }
+    }
+
+    /// How many portals the sandbox hosts ([`SandboxConfig::portals`]).
+    pub fn portal_count(&self) -> usize {
+        self.hub.portals.len()
+    }
+
+    /// Which portal this handle acts on: 0 for the sandbox itself (its first portal).
+    pub fn portal_index(&self) -> usize {
+        self.index
+    }
+
+    /// A handle on portal `index` (0 is the first): every method of it acts on that portal (its info,
+    /// tokens, data, calls, bucket, install). Panics when the sandbox has no such portal, as indexing does.
+    pub fn portal(&self, index: usize) -> Sandbox {
+        assert!(index < self.portal_count(), "the sandbox hosts {} portals, not {}", self.portal_count(), index + 1);
+        Sandbox::view(self.hub.clone(), index)
+    }
+
+    /// A handle on each portal, in order.
+    pub fn portals(&self) -> Vec<Sandbox> {
+        (0..self.portal_count()).map(|i| Sandbox::view(self.hub.clone(), i)).collect()
+    }
+
+    /// This portal's leaky bucket: its level now and what it let in and refused.
+    pub fn bucket_stats(&self) -> BucketStats {
+        let st = self.lock();
+        st.rt.bucket_stats(st.now())
     }
 
     pub fn set_faults(&self, faults: FaultsConfig) {
@@ -333,9 +492,40 @@ impl Sandbox {
         self.lock().rt.limits.clone()
     }
 
-    /// The next call of `method` (lower-cased) fails with `fault`.
+    /// The next call of `method` (lower-cased) fails with `fault`, as [`Sandbox::inject`] once.
     pub fn inject_once(&self, method: &str, fault: FaultKind) {
-        self.lock().rt.inject_once(method, fault);
+        self.inject(method, fault, Some(1));
+    }
+
+    /// The next `times` calls of `method` fail with `fault` (`None`: every call until
+    /// [`Sandbox::clear_injections`]); `*` is every request. A call inside a `batch` counts: the command
+    /// fails alone, except for the faults that refuse a whole request (`QueryLimit`, `Drop`), which refuse the
+    /// whole `batch` that calls the method. Injections are tried in the order made.
+    pub fn inject(&self, method: &str, fault: FaultKind, times: Option<u32>) {
+        self.lock().rt.inject(method, fault, times);
+    }
+
+    /// The OAuth server's token endpoint answers its next `times` requests (`None`: every one until
+    /// [`Sandbox::clear_oauth_faults`]) with `fault`, for every portal: it hangs, fails with a 5xx, or
+    /// refuses the grant. A refused grant spends nothing: the same refresh token works afterwards.
+    pub fn inject_oauth(&self, fault: OAuthFault, times: Option<u32>) {
+        if times != Some(0) {
+            self.hub.oauth_faults.lock().unwrap_or_else(|e| e.into_inner()).push((fault, times));
+        }
+    }
+
+    pub fn clear_oauth_faults(&self) {
+        self.hub.oauth_faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The injected faults not yet spent, in the order they are tried.
+    pub fn injections(&self) -> Vec<Injection> {
+        self.lock().rt.injections().to_vec()
+    }
+
+    /// Forgets every injected fault not yet spent.
+    pub fn clear_injections(&self) {
+        self.lock().rt.clear_injections();
     }
 
     /// Every REST call received, oldest first.
@@ -450,10 +640,51 @@ impl Sandbox {
         id
     }
 
+    /// Deletes a web form, as someone in the portal's CRM settings would. Call lists that named it keep its ID
+    /// (unless `quirks.deleted_webform_clears_lists`), so an update that sends it again is refused with
+    /// `WEBFORM_ERROR` (reference 1.1 step 9). False when there was no such form.
+    pub fn delete_webform(&self, id: u64) -> bool {
+        let mut st = self.lock();
+        let gone = st.webforms.remove(&id).is_some();
+        if gone && self.inner().info.config.quirks.deleted_webform_clears_lists {
+            for l in st.lists.values_mut().filter(|l| l.webform_id == Some(id)) {
+                l.webform_id = None;
+            }
+        }
+        gone
+    }
+
     pub fn set_permissions(&self, user_id: u64, permissions: Permissions) -> Result<(), SandboxError> {
         let mut st = self.lock();
         let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
         u.permissions = permissions;
+        Ok(())
+    }
+
+    /// Adds a portal user (an employee of the first department, in the portal's language); returns their ID.
+    pub fn add_user(&self, name: &str, last_name: &str, permissions: Permissions) -> u64 {
+        let mut st = self.lock();
+        let id = st.users.keys().next_back().copied().unwrap_or(0) + 1;
+        let user = User {
+            id,
+            name: name.into(),
+            last_name: last_name.into(),
+            email: format!("user{id}@example.com"),
+            work_position: String::new(),
+            lang: self.inner().info.config.lang.clone(),
+            permissions,
+            active: true,
+        };
+        st.users.insert(id, user);
+        id
+    }
+
+    /// Dismisses a user (`ACTIVE = N`) or takes them back: `user.get` with `ACTIVE: true` leaves dismissed
+    /// users out.
+    pub fn set_user_active(&self, user_id: u64, active: bool) -> Result<(), SandboxError> {
+        let mut st = self.lock();
+        let u = st.users.get_mut(&user_id).ok_or_else(|| SandboxError::Invalid(format!("no user {user_id}")))?;
+        u.active = active;
         Ok(())
     }
 
@@ -554,36 +785,67 @@ impl Sandbox {
     /// Sends `ONAPPINSTALL` to the app's event handler as a portal does when an app without an install page
     /// is installed; the install is then complete. Returns the app's HTTP status.
     pub async fn install_app(&self) -> Result<u16, SandboxError> {
-        lifecycle::install_app(&self.inner).await
+        lifecycle::install_app(self.inner()).await
     }
 
     /// Sends `ONAPPUNINSTALL` (`data[CLEAN]` = 1 or 0) and removes the app: its tokens stop working.
     pub async fn uninstall_app(&self, clean: bool) -> Result<u16, SandboxError> {
-        lifecycle::uninstall_app(&self.inner, clean).await
+        lifecycle::uninstall_app(self.inner(), clean).await
     }
 
     /// The form the portal page posts into the app's iframe for this user: the install page while the app is
     /// not installed and the user is an administrator, else the handler. Issues a fresh token pair.
     pub fn launch_form(&self, user_id: u64, lang: Option<&str>) -> Result<LaunchForm, SandboxError> {
-        lifecycle::launch_form(&self.inner, user_id, lang, None)
+        lifecycle::launch_form(self.inner(), user_id, lang, None)
+    }
+
+    /// The form the portal posts when `user_id` opens the widget bound at `placement` (the first handler
+    /// bound there) for the contact or company `entity_id` (`None` for a toolbar item), in the user's
+    /// language: the handler's URL with the usual query, `PLACEMENT` and, for a list menu or a card's tab,
+    /// `PLACEMENT_OPTIONS` (`{"ID":"8061","URI":"/crm/contact/list/"}`, `{"ID":"7"}`). Refused when nothing is
+    /// bound there, the install has not finished, or the user may not see the object.
+    pub fn placement_form(
+        &self,
+        user_id: u64,
+        placement: &str,
+        entity_id: Option<u64>,
+    ) -> Result<LaunchForm, SandboxError> {
+        let code = placement.to_uppercase();
+        let id = self.lock().app.placements.iter().find(|b| b.placement == code).map(|b| b.id);
+        let id = id.ok_or_else(|| SandboxError::Invalid(format!("no handler is bound at {code}")))?;
+        lifecycle::widget_form(self.inner(), user_id, None, id, entity_id)
+    }
+
+    /// Posts that form from the sandbox itself: the handler's status and body.
+    pub async fn open_placement(
+        &self,
+        user_id: u64,
+        placement: &str,
+        entity_id: Option<u64>,
+    ) -> Result<(u16, String), SandboxError> {
+        let form = self.placement_form(user_id, placement, entity_id)?;
+        lifecycle::post_form(self.inner(), &form, "placement").await
     }
 
     /// Posts that form from the sandbox itself (no browser): the app's status and body.
     pub async fn open_app(&self, user_id: u64) -> Result<(u16, String), SandboxError> {
         let form = self.launch_form(user_id, None)?;
-        lifecycle::post_form(&self.inner, &form, "launch").await
+        lifecycle::post_form(self.inner(), &form, "launch").await
     }
 
-    /// Every token this sandbox ever issued, dead or alive (access, refresh, application): for tests that
-    /// search logs and databases for secrets.
+    /// Every token this sandbox ever issued, dead or alive (access, refresh, application), on every portal:
+    /// for tests that search logs and databases for secrets.
     pub fn issued_tokens(&self) -> Vec<String> {
-        let st = self.lock();
-        let mut all: Vec<String> = st.access.keys().cloned().collect();
-        for (refresh, r) in &st.refresh {
-            all.push(refresh.clone());
-            all.push(r.access_token.clone());
+        let mut all: Vec<String> = Vec::new();
+        for portal in &self.hub.portals {
+            let st = portal.lock();
+            all.extend(st.access.keys().cloned());
+            for (refresh, r) in &st.refresh {
+                all.push(refresh.clone());
+                all.push(r.access_token.clone());
+            }
+            all.push(st.app.application_token.clone());
         }
-        all.push(st.app.application_token.clone());
         all.sort();
         all.dedup();
         all

@@ -49,6 +49,13 @@ pub struct User {
     pub work_position: String,
     pub lang: String,
     pub permissions: Permissions,
+    /// `ACTIVE`: false for a dismissed employee, whom `user.get` filters out with `ACTIVE: true`.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 /// CRM read rights. An administrator reads everything; others need the type-level flag, and even then
@@ -247,6 +254,49 @@ pub fn default_statuses(lang: &str) -> Vec<CallStatus> {
         .collect()
 }
 
+/// An item of a CRM directory other than the call statuses: the `SOURCE` directory (`crm.status.list`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectoryItem {
+    pub id: u64,
+    pub entity_id: String,
+    pub status_id: String,
+    pub name: String,
+    pub sort: i64,
+    /// `SYSTEM = Y`: an item the portal made itself and keeps (its `NAME_INIT` is its first name).
+    pub system: bool,
+}
+
+/// The `SOURCE` directory a new portal is made with, in the portal's language: the codes, sorts and system
+/// flags of the crm module's `CCrmStatus::GetDefaultSources`, the names of its English and Russian language
+/// files. IDs follow `first_id`.
+pub fn default_sources(lang: &str, first_id: u64) -> Vec<DirectoryItem> {
+    let rows: [(&str, i64, bool, &str, &str); 12] = [
+        ("CALL", 10, true, "Call", "Звонок"),
+        ("EMAIL", 20, false, "E-Mail", "Электронная почта"),
+        ("WEB", 30, false, "Website", "Веб-сайт"),
+        ("ADVERTISING", 40, false, "Advertising", "Реклама"),
+        ("PARTNER", 50, false, "Existing Client", "Существующий клиент"),
+        ("RECOMMENDATION", 60, false, "By Recommendation", "По рекомендации"),
+        ("TRADE_SHOW", 70, false, "Show/Exhibition", "Выставка"),
+        ("WEBFORM", 75, true, "CRM form", "CRM-форма"),
+        ("CALLBACK", 77, true, "Callback", "Обратный звонок"),
+        ("RC_GENERATOR", 78, true, "Sales boost", "Генератор продаж"),
+        ("STORE", 79, true, "Online Store", "Интернет-магазин"),
+        ("OTHER", 80, false, "Other", "Другое"),
+    ];
+    rows.iter()
+        .enumerate()
+        .map(|(i, (status_id, sort, system, en, ru))| DirectoryItem {
+            id: first_id + i as u64,
+            entity_id: "SOURCE".into(),
+            status_id: status_id.to_string(),
+            name: if lang == "ru" { ru } else { en }.to_string(),
+            sort: *sort,
+            system: *system,
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct AccessToken {
     pub user_id: u64,
@@ -302,6 +352,9 @@ pub struct InstalledApp {
     pub version: u32,
     pub events: Vec<EventBinding>,
     pub placements: Vec<PlacementBinding>,
+    /// The last placement binding's ID.
+    #[serde(skip)]
+    pub placement_seq: u64,
     pub app_options: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -313,11 +366,47 @@ pub struct EventBinding {
     pub event_type: String,
 }
 
+/// A widget handler bound with `placement.bind` (the rest module's `b_rest_placement` row and its language
+/// rows).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlacementBinding {
+    /// The row's ID: bindings are listed, and shown, in the order they were made.
+    pub id: u64,
     pub placement: String,
     pub handler: String,
+    /// The title in the portal's language when it was bound (the row's `TITLE`, `placement.get`'s `title`).
     pub title: String,
+    /// The row's `COMMENT`, from `DESCRIPTION`.
+    pub description: String,
+    pub group_name: String,
+    /// `TITLE`, `DESCRIPTION` and `GROUP_NAME` per language (`LANG_ALL`).
+    pub lang_all: std::collections::BTreeMap<String, PlacementLang>,
+    /// 0 for every user; `USER_ID` for a widget bound for one user.
+    pub user_id: u64,
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PlacementLang {
+    #[serde(rename = "TITLE")]
+    pub title: String,
+    #[serde(rename = "DESCRIPTION")]
+    pub description: String,
+    #[serde(rename = "GROUP_NAME")]
+    pub group_name: String,
+}
+
+impl PlacementBinding {
+    /// The title a user sees in the portal's interface: the one in their language, else the portal's, else
+    /// any, else `fallback` (the app's name).
+    pub fn title_for(&self, lang: &str, portal_lang: &str, fallback: &str) -> String {
+        let named = |l: &str| self.lang_all.get(l).map(|x| x.title.clone()).filter(|t| !t.is_empty());
+        named(lang)
+            .or_else(|| named(portal_lang))
+            .or_else(|| self.lang_all.values().map(|x| x.title.clone()).find(|t| !t.is_empty()))
+            .or_else(|| Some(self.title.clone()).filter(|t| !t.is_empty()))
+            .unwrap_or_else(|| fallback.to_owned())
+    }
 }
 
 /// One REST call the portal (or the OAuth server's `/rest/`) received.

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use super::Info;
-use super::model::{AuthCode, TokenResponse, random_token};
+use super::config::OAuthFault;
+use super::model::{TokenResponse, random_token};
 use super::params::{PArr, PValue};
 use super::state::State;
 
@@ -25,6 +26,32 @@ impl OAuthError {
 
     pub fn body(&self) -> Value {
         json!({"error": self.code, "error_description": self.description})
+    }
+}
+
+/// What the token endpoint answers for an injected fault (other than hanging): the error body, or `None`
+/// for a server error's HTML page. Grant-refusing faults count as rejected grants.
+pub fn fault_answer(st: &mut State, info: &Info, fault: OAuthFault, grant_type: &str) -> (u16, Option<Value>) {
+    let status = info.config.quirks.oauth_error_status;
+    let refused = |st: &mut State, status: u16, body: Value| {
+        st.oauth_stats.rejected_grants += 1;
+        (status, Some(body))
+    };
+    match fault {
+        OAuthFault::Hang => (504, None),
+        OAuthFault::ServerError(code) => (code, None),
+        OAuthFault::InvalidGrant => {
+            let what = if grant_type == "authorization_code" { "authorization code" } else { "refresh token" };
+            refused(st, 400, json!({"error": "invalid_grant", "error_description": format!("Invalid {what}")}))
+        }
+        OAuthFault::InvalidClient => {
+            refused(st, 401, json!({"error": "invalid_client", "error_description": "Invalid client credentials"}))
+        }
+        OAuthFault::PaymentRequired => {
+            refused(st, status, json!({"error": "PAYMENT_REQUIRED", "error_description": "Payment required"}))
+        }
+        OAuthFault::InvalidScope => refused(st, status, json!({"error": "invalid_scope"})),
+        OAuthFault::WrongClient => refused(st, status, json!({"error": "wrong_client"})),
     }
 }
 
@@ -141,8 +168,7 @@ pub fn authorize(st: &mut State, info: &Info, p: &PArr) -> Authorize {
         return Authorize::Refused("Unknown user");
     }
     let code = random_token();
-    let now = st.now();
-    st.codes.insert(code.clone(), AuthCode { user_id, issued_at: now, used: false });
+    st.remember_code(code.clone(), user_id);
     let mut target = app.clone();
     let path = format!("{}/oauth/callback", target.path().trim_end_matches('/'));
     target.set_path(&path);

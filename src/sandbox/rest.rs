@@ -12,7 +12,7 @@ use super::limits::Operating;
 use super::model::CallRecord;
 use super::params::{PArr, PValue, parse_query};
 use super::state::State;
-use super::{Info, batch, crm, misc};
+use super::{Info, batch, crm, misc, placements, users};
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ pub struct RawRequest<'a> {
 fn method_scope(method: &str) -> Option<&'static [&'static str]> {
     if method.starts_with("crm.") {
         Some(&["crm"])
-    } else if method == "user.current" {
+    } else if method == "user.current" || method == "user.get" {
         Some(&["user", "user_brief", "user_basic"])
     } else if method.starts_with("placement.") {
         Some(&["placement"])
@@ -88,12 +88,16 @@ fn known_method(method: &str, host: Host) -> bool {
                 | "crm.item.list"
                 | "crm.webform.list"
                 | "crm.duplicate.findbycomm"
+                | "crm.status.list"
                 | "batch"
                 | "user.current"
+                | "user.get"
                 | "profile"
                 | "app.info"
                 | "event.bind"
                 | "placement.bind"
+                | "placement.unbind"
+                | "placement.get"
         ),
     }
 }
@@ -146,18 +150,6 @@ fn scope_error(info: &Info) -> RestError {
     )
 }
 
-fn fault_error(kind: FaultKind) -> RestError {
-    match kind {
-        FaultKind::QueryLimit => RestError::new(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"),
-        FaultKind::OperationLimit => {
-            RestError::new(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
-        }
-        FaultKind::ServerError => RestError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error"),
-        FaultKind::ExpiredToken => RestError::new(401, "expired_token", "The access token provided has expired"),
-        FaultKind::Drop => RestError::new(0, "CONNECTION_DROPPED", "The connection was closed"),
-    }
-}
-
 /// A REST request read from its raw pieces: method, parameters and token. Reading needs nothing from the
 /// portal's state, so it is done before the lock is taken (a large body takes a while to parse).
 pub struct Parsed<'a> {
@@ -168,6 +160,13 @@ pub struct Parsed<'a> {
     token: Option<String>,
     /// The parameters as the call log keeps them.
     logged_params: Value,
+}
+
+impl Parsed<'_> {
+    /// The access token the request carries.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
 }
 
 pub fn parse(raw: RawRequest<'_>) -> Parsed<'_> {
@@ -255,19 +254,31 @@ pub fn handle(st: &mut State, info: &Info, host: Host, req: Parsed<'_>, wall: In
     if host == Host::Portal {
         let now = st.now();
         if !st.rt.bucket_admit(now) {
-            let e = fault_error(FaultKind::QueryLimit);
+            let e = RestError::fault(FaultKind::QueryLimit, &info.config.quirks);
             record(st, None, e.status, Some(&e.code));
             return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
-        if let Some(kind) = st.rt.pick_fault(&method) {
-            let e = fault_error(kind);
+        let commands = if method == "batch" { batch::command_methods(&params) } else { Vec::new() };
+        if let Some(kind) = st.rt.pick_fault(&method, &commands) {
+            let e = RestError::fault(kind, &info.config.quirks);
             record(st, None, e.status, Some(&e.code));
             if kind == FaultKind::Drop {
                 let dropped = Reply { status: 200, content_type: "", body: Vec::new(), location: None, drop: true };
                 return refused(Answer::Reply(dropped), by_app);
             }
-            // An expired token is one the portal did not accept: it names no app.
-            let by_app = by_app && kind != FaultKind::ExpiredToken;
+            // A refusal while checking the token (an expired one, an app or portal the check rejects) is a
+            // token the portal did not accept: it names no app. Limits and scope refusals name it.
+            let accepted = matches!(
+                kind,
+                FaultKind::QueryLimit
+                    | FaultKind::OperationLimit
+                    | FaultKind::ServerError
+                    | FaultKind::InsufficientScope
+                    | FaultKind::InvalidScope
+                    | FaultKind::MethodConfirmWaiting
+                    | FaultKind::MethodConfirmDenied
+            );
+            let by_app = by_app && accepted;
             return refused(Answer::Reply(Reply::error(&e, info.config.quirks.php_error)), by_app);
         }
     }
@@ -350,12 +361,16 @@ fn dispatch(cx: &mut Cx<'_>, method: &str, params: PArr) -> MethodResult {
         "crm.item.list" => crm::item_list(cx, &params),
         "crm.webform.list" => crm::webform_list(cx, &params),
         "crm.duplicate.findbycomm" => crm::find_by_comm(cx, &params),
+        "crm.status.list" => crm::status_list(cx, &params),
         "batch" => batch::batch(cx, &params),
-        "user.current" => misc::user_current(cx),
+        "user.current" => users::user_current(cx),
+        "user.get" => users::user_get(cx, &params),
         "profile" => misc::profile(cx),
         "app.info" => misc::app_info(cx),
         "event.bind" => misc::event_bind(cx, &params),
-        "placement.bind" => misc::placement_bind(cx, &params),
+        "placement.bind" => placements::bind(cx, &params),
+        "placement.unbind" => placements::unbind(cx, &params),
+        "placement.get" => placements::get(cx),
         _ => Err(RestError::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")),
     }
 }

@@ -208,6 +208,7 @@ pub fn users() -> Vec<User> {
         work_position: pos.into(),
         lang: lang.into(),
         permissions,
+        active: true,
     };
     vec![
         u(

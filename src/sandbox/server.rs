@@ -10,27 +10,62 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 
 use super::call::Host;
-use super::params::{self, parse_query};
+use super::config::OAuthFault;
+use super::params::{self, PValue, parse_query};
 use super::rest::{self, RawRequest, Reply};
-use super::{Inner, SandboxError, Shared, control, oauth, page};
+use super::{Hub, Inner, PortalIndex, SandboxError, Shared, control, oauth, page};
+
+/// The portal a path is for and the path within it: `/portal/3/rest/profile` → (3, `/rest/profile`), for a
+/// portal the sandbox has. Paths without the prefix are the first portal's.
+fn portal_prefix(path: &str, portals: usize) -> Option<(usize, String)> {
+    let rest = path.strip_prefix("/portal/")?;
+    let (index, within) = rest.split_once('/').unwrap_or((rest, ""));
+    let index: usize = index.parse().ok().filter(|i| *i < portals)?;
+    Some((index, format!("/{within}")))
+}
+
+/// Serves the portals after the first under `/portal/{i}/` on the same listener: the prefix is taken off the
+/// request's path before routing, and the portal it named is kept for the handlers ([`Shared`]).
+fn route_to_portal(req: &mut actix_web::dev::ServiceRequest, portals: usize) {
+    use actix_web::HttpMessage;
+    let Some((index, within)) = portal_prefix(req.path(), portals) else { return };
+    let path_and_query = match req.query_string() {
+        "" => within,
+        q => format!("{within}?{q}"),
+    };
+    let mut parts = req.head().uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+        req.extensions_mut().insert(PortalIndex(index));
+    }
+}
 
 /// Starts both servers on the given listeners; they run on the current Tokio runtime.
 pub(crate) fn spawn(
-    inner: Arc<Inner>,
+    hub: Arc<Hub>,
     portal: TcpListener,
     oauth_listener: TcpListener,
 ) -> Result<Vec<actix_web::dev::ServerHandle>, SandboxError> {
-    let workers = inner.info.config.workers.max(1);
+    use actix_web::dev::Service;
+    let first = hub.portals[0].clone();
+    let workers = first.info.config.workers.max(1);
+    let portals = hub.portals.len();
     let bind_err = |l: &TcpListener, source| SandboxError::Bind {
         addr: l.local_addr().unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
         source,
     };
-    let data = web::Data::new(inner.clone());
+    let data = web::Data::new(hub.clone());
     let d1 = data.clone();
     let portal_addr = portal.local_addr().ok();
     let portal_server = HttpServer::new(move || {
         App::new()
             .app_data(d1.clone())
+            .wrap_fn(move |mut req, srv| {
+                route_to_portal(&mut req, portals);
+                srv.call(req)
+            })
             .route("/rest/{method:.*}", web::route().to(rest_portal))
             .route("/oauth/authorize", web::get().to(authorize))
             .route("/oauth/authorize/", web::get().to(authorize))
@@ -79,7 +114,8 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes,
     Ok(buf.freeze())
 }
 
-fn too_large(status: u16) -> HttpResponse {
+/// An HTML error page, as a front proxy writes it (a body too large, a server error).
+fn html_error(status: u16) -> HttpResponse {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     HttpResponse::build(code)
         .content_type("text/html")
@@ -129,7 +165,7 @@ pub fn to_response(reply: Reply, headers: &RestHeaders<'_>) -> HttpResponse {
     b.body(reply.body)
 }
 
-async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, host: Host) -> HttpResponse {
+async fn rest_common(req: HttpRequest, payload: web::Payload, inner: &Inner, host: Host) -> HttpResponse {
     if req.method() == actix_web::http::Method::OPTIONS {
         return HttpResponse::NoContent()
             .insert_header(("Access-Control-Allow-Origin", "*"))
@@ -137,10 +173,9 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
             .insert_header(("Access-Control-Allow-Headers", "*"))
             .finish();
     }
-    let inner = shared.get_ref();
     let body = match read_body(payload, inner.info.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(status) => return too_large(status),
+        Err(status) => return html_error(status),
     };
     if host == Host::Portal {
         let delay = inner.lock().rt.latency();
@@ -158,6 +193,12 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
         authorization: header(&req, "authorization"),
     };
     let parsed = rest::parse(raw);
+    // The OAuth server's `/rest/` serves every portal: the token says whose call it is.
+    let hub = hub_of(&req);
+    let inner: &Inner = match (host, &hub) {
+        (Host::OAuth, Some(hub)) => hub.portal_of(parsed.token()),
+        _ => inner,
+    };
     let answered = {
         let mut st = inner.lock();
         rest::handle(&mut st, &inner.info, host, parsed, wall)
@@ -172,22 +213,42 @@ async fn rest_common(req: HttpRequest, payload: web::Payload, shared: Shared, ho
     to_response(answered.answer.into_reply(), &headers)
 }
 
+fn hub_of(req: &HttpRequest) -> Option<Arc<Hub>> {
+    req.app_data::<web::Data<Arc<Hub>>>().map(|d| d.get_ref().clone())
+}
+
 async fn rest_portal(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    rest_common(req, payload, shared, Host::Portal).await
+    rest_common(req, payload, shared.get_ref(), Host::Portal).await
 }
 
-async fn rest_oauth(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    rest_common(req, payload, shared, Host::OAuth).await
+async fn rest_oauth(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>) -> HttpResponse {
+    let first = hub.portals[0].clone();
+    rest_common(req, payload, &first, Host::OAuth).await
 }
 
-async fn token(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpResponse {
-    let inner = shared.get_ref();
+/// The code or refresh token a grant names: the OAuth server finds the portal that issued it.
+fn grant_token(fields: &params::PArr) -> Option<String> {
+    let text = |k: &str| fields.get(k).and_then(PValue::php_string).filter(|s| !s.is_empty());
+    match text("grant_type").as_deref() {
+        Some("refresh_token") => text("refresh_token"),
+        _ => text("code"),
+    }
+}
+
+async fn token(req: HttpRequest, payload: web::Payload, hub: web::Data<Arc<Hub>>) -> HttpResponse {
     let body = match read_body(payload, 1024 * 1024).await {
         Ok(b) => b,
-        Err(status) => return too_large(status),
+        Err(status) => return html_error(status),
     };
     let mut fields = parse_query(req.query_string());
-    fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
+    let reads_body = hub.portals[0].info.config.quirks.token_endpoint_reads_post_body;
+    if reads_body {
+        fields.merge_over(params::read_body(header(&req, "content-type"), body).await);
+    }
+    let inner = hub.portal_of(grant_token(&fields).as_deref());
+    if let Some(fault) = hub.take_oauth_fault() {
+        return oauth_fault(inner, fault, &fields).await;
+    }
     let result = {
         let mut st = inner.lock();
         oauth::token(&mut st, &inner.info, &fields)
@@ -195,6 +256,24 @@ async fn token(req: HttpRequest, payload: web::Payload, shared: Shared) -> HttpR
     match result {
         Ok(t) => HttpResponse::Ok().json(t),
         Err(e) => HttpResponse::build(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)).json(e.body()),
+    }
+}
+
+/// The token endpoint's answer to an injected fault: a hang until the client gives up, a proxy's 5xx page,
+/// or an error body.
+async fn oauth_fault(inner: &Inner, fault: OAuthFault, fields: &params::PArr) -> HttpResponse {
+    if fault == OAuthFault::Hang {
+        tokio::time::sleep(std::time::Duration::from_secs(inner.info.config.oauth_hang_secs)).await;
+    }
+    let grant_type = fields.get("grant_type").and_then(PValue::php_string).unwrap_or_default();
+    let (status, body) = {
+        let mut st = inner.lock();
+        oauth::fault_answer(&mut st, &inner.info, fault, &grant_type)
+    };
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match body {
+        Some(body) => HttpResponse::build(code).json(body),
+        None => html_error(status),
     }
 }
 

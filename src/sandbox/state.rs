@@ -3,11 +3,12 @@
 //! under the lock, so the portal is always consistent.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use super::limits::Runtime;
 use super::model::{
-    AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, EntityKind, InstalledApp,
-    OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
+    AccessToken, AuthCode, CallList, CallRecord, CallStatus, Company, Contact, Delivery, DirectoryItem, EntityKind,
+    InstalledApp, OAuthStats, Permissions, RefreshToken, User, Webform, random_token, unix_now,
 };
 
 /// The whole portal.
@@ -18,6 +19,8 @@ pub struct State {
     pub webforms: BTreeMap<u64, Webform>,
     pub lists: BTreeMap<u64, CallList>,
     pub statuses: Vec<CallStatus>,
+    /// The `SOURCE` directory (contacts' `sourceId` values).
+    pub sources: Vec<DirectoryItem>,
     pub next_contact_id: u64,
     pub next_company_id: u64,
     pub next_list_id: u64,
@@ -38,6 +41,35 @@ pub struct State {
     pub rt: Runtime,
     /// Every `POST` the portal sent to the app (install form, events), newest last.
     pub deliveries: Vec<Delivery>,
+    /// Which portal of the sandbox this is (0 for the first).
+    pub portal: usize,
+    /// The OAuth server's record of which portal issued which token, shared by every portal.
+    pub directory: Arc<Directory>,
+}
+
+/// Which portal issued each access token, refresh token and authorization code: the one OAuth server of a
+/// sandbox with several portals looks a grant's portal up here, as the real one knows each token's portal.
+/// Entries stay after a token dies; the portal then refuses it.
+#[derive(Default)]
+pub struct Directory {
+    tokens: Mutex<HashMap<String, usize>>,
+}
+
+impl Directory {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn register(&self, tokens: &[&str], portal: usize) {
+        let mut map = self.lock();
+        for t in tokens {
+            map.insert((*t).to_owned(), portal);
+        }
+    }
+
+    pub fn portal_of(&self, token: &str) -> Option<usize> {
+        self.lock().get(token).copied()
+    }
 }
 
 impl State {
@@ -100,7 +132,15 @@ impl State {
                 used: false,
             },
         );
+        self.directory.register(&[&access, &refresh], self.portal);
         (access, refresh)
+    }
+
+    /// Keeps an authorization code the portal's `/oauth/authorize/` handed out.
+    pub fn remember_code(&mut self, code: String, user_id: u64) {
+        let issued_at = self.now();
+        self.directory.register(&[&code], self.portal);
+        self.codes.insert(code, AuthCode { user_id, issued_at, used: false });
     }
 
     pub fn record_call(&mut self, mut rec: CallRecord, capacity: usize) -> u64 {

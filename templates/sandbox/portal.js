@@ -38,8 +38,8 @@
   var handlers = {
     getInitData: function (p, cb) { reply(cb, init); },
     setInstallFinish: function () {
-      post('/_sandbox/install-finish').then(function () {
-        location.href = '/?user=' + SANDBOX.userId + '&lang=' + init.LANG;
+      post(SANDBOX.base + '_sandbox/install-finish').then(function () {
+        location.href = SANDBOX.base + '?user=' + SANDBOX.userId + '&lang=' + init.LANG;
       });
     },
     setInstall: function (p, cb) { reply(cb, {}); },
@@ -52,7 +52,7 @@
       reply(cb, {width: width === '100%' ? '100%' : parseInt(width, 10), height: height > 0 ? height : frame.offsetHeight});
     },
     refreshAuth: function (p, cb) {
-      post('/_sandbox/tokens', {user_id: SANDBOX.userId}).then(function (t) {
+      post(SANDBOX.base + '_sandbox/tokens', {user_id: SANDBOX.userId}).then(function (t) {
         init.AUTH_ID = t.access_token;
         init.REFRESH_ID = t.refresh_token;
         init.AUTH_EXPIRES = String(t.expires_in);
@@ -73,10 +73,13 @@
     setScroll: function (p, cb) { window.scrollTo(0, (p && parseInt(p.scroll, 10)) || 0); reply(cb, {}); },
     selectCRM: function (p, cb) { openPicker(p || {}, cb); }
   };
+  // Outside the app's own page (a widget), the portal refuses these (reference 6.1).
+  var defaultOnly = {setTitle: true, setScroll: true, reloadWindow: true};
   window.addEventListener('message', function (e) {
     if (e.origin !== SANDBOX.appOrigin || e.source !== frame.contentWindow) { return; }
     var m = parse(e.data);
     if (!m || m.sid !== SANDBOX.appSid || !handlers[m.command]) { return; }
+    if (init.PLACEMENT !== 'DEFAULT' && defaultOnly[m.command]) { return; }
     window.SANDBOX_LOG.push({command: m.command, params: m.params, callback: m.callback});
     handlers[m.command](m.params, m.callback);
   });
@@ -105,7 +108,7 @@
     document.getElementById('crm-picker-ok').textContent = SANDBOX.texts.choose;
     document.getElementById('crm-picker-cancel').textContent = SANDBOX.texts.cancel;
     function load() {
-      var url = '/_sandbox/crm-search?user=' + SANDBOX.userId + '&type=' + active + '&q=' + encodeURIComponent(search.value);
+      var url = SANDBOX.base + '_sandbox/crm-search?user=' + SANDBOX.userId + '&type=' + active + '&q=' + encodeURIComponent(search.value);
       fetch(url).then(function (r) { return r.json(); }).then(function (rows) {
         list.innerHTML = '';
         rows.forEach(function (row) {

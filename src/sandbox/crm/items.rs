@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::filter::{Filter, IdSpan, Syntax, parse_datetime};
+use super::filter::{Filter, IdSpan, Syntax, parse_datetime, split_op};
 use super::{PAGE, Reader, bad, start_param};
 use crate::sandbox::call::{Cx, MethodResult, RestError, Success};
+use crate::sandbox::config::UpperCaseFields;
 use crate::sandbox::model::{Company, Contact, EntityKind, Permissions};
 use crate::sandbox::params::{PArr, PValue};
 use crate::sandbox::state::State;
@@ -223,6 +224,38 @@ fn sort_key(v: Option<Value>) -> SortKey {
     (v.as_f64(), v.as_str().map(str::to_lowercase).unwrap_or_default())
 }
 
+/// `LAST_NAME` → `lastName`: an UPPER_CASE field name (with its operator, `>=ID` → `>=id`) as the camelCase one,
+/// in every group of a filter; other keys as they are.
+fn camel_keys(a: &PArr) -> PArr {
+    a.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                PValue::Arr(sub) if k.bytes().all(|b| b.is_ascii_digit()) => PValue::Arr(camel_keys(sub)),
+                other => other.clone(),
+            };
+            let (_, field) = split_op(k);
+            let upper = !field.is_empty()
+                && field.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                && field.bytes().any(|b| b.is_ascii_uppercase());
+            if !upper {
+                return (k.clone(), v);
+            }
+            let mut camel = String::new();
+            for (i, part) in field.split('_').filter(|s| !s.is_empty()).enumerate() {
+                let lower = part.to_ascii_lowercase();
+                match (i, lower.chars().next()) {
+                    (0, _) | (_, None) => camel.push_str(&lower),
+                    (_, Some(first)) => {
+                        camel.push(first.to_ascii_uppercase());
+                        camel.push_str(&lower[1..]);
+                    }
+                }
+            }
+            (format!("{}{camel}", &k[..k.len() - field.len()]), v)
+        })
+        .collect()
+}
+
 /// reference 2.2: contacts (3) and companies (4), only rows the caller may read; `total`, `next`, pages of 50.
 /// Rows are filtered and ordered on the stored entities; JSON is built only for the page returned.
 pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
@@ -253,14 +286,17 @@ pub fn item_list(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
         }
         _ => fields.iter().map(|s| s.to_string()).collect(),
     };
+    let upper = cx.info.config.quirks.item_list_upper_case_fields == UpperCaseFields::Accepted;
     let filter = match p.get("filter") {
         Some(PValue::Arr(f)) => {
-            Filter::parse(f, &Syntax { logic_key: Some("logic"), check: &|field, v| check(fields, field, v) })?
+            let f = if upper { camel_keys(f) } else { f.clone() };
+            Filter::parse(&f, &Syntax { logic_key: Some("logic"), check: &|field, v| check(fields, field, v) })?
         }
         _ => Filter::none(),
     };
     let mut order: Vec<(String, bool)> = Vec::new();
     if let Some(PValue::Arr(o)) = p.get("order") {
+        let o = if upper { camel_keys(o) } else { o.clone() };
         for (k, v) in o.iter() {
             if !fields.contains(&k.as_str()) || k == "fm" {
                 return Err(invalid(format!("Invalid order: field '{k}' is not allowed in order")));

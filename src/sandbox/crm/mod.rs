@@ -1,16 +1,19 @@
 //! The CRM methods: the call lists (`calllist`), contacts, companies and web forms (`items`), the duplicate
-//! search by phone or e-mail (`duplicates`), and the one filter engine the list methods share (`filter`).
+//! search by phone or e-mail (`duplicates`), the directories (`statuses`), and the one filter engine the list
+//! methods share (`filter`), which `user.get` reads its filter with too.
 
 mod calllist;
 mod duplicates;
-mod filter;
+pub mod filter;
 mod items;
+mod statuses;
 
 pub use calllist::{
     calllist_add, calllist_get, calllist_items_get, calllist_list, calllist_statuslist, calllist_update,
 };
 pub use duplicates::find_by_comm;
 pub use items::{item_list, webform_list};
+pub use statuses::status_list;
 
 use super::call::{Cx, RestError};
 use super::model::{EntityKind, Permissions};

@@ -559,3 +559,47 @@ async fn update_takes_entities_as_a_json_object() {
     assert_eq!(r.assert_ok(), &json!(true));
     assert_eq!(p.sb.list(list).unwrap().member_ids(), vec![ids[3], ids[4]]);
 }
+
+/// reference 1.1 step 9: `WEBFORM_ID` must name a form that exists. A form deleted in the portal (its lists
+/// still naming it) refuses every update that sends it again, and nothing is written; leaving it out clears
+/// the form, as always. `crm.calllist.add` refuses it too (1.3 step 6).
+#[tokio::test]
+async fn a_deleted_web_form_refuses_the_updates_that_resend_it() {
+    let p = start().await;
+    let t = p.token(ADMIN);
+    let form = p.sb.add_webform("Скрипт", true);
+    let ids = p.contact_ids(3);
+    let list = p.sb.add_list(EntityKind::Contact, &ids[..2], Some(form), ADMIN);
+    assert!(p.sb.delete_webform(form));
+    assert!(!p.sb.delete_webform(form), "deleted once");
+    assert_eq!(p.sb.list(list).unwrap().webform_id, Some(form), "the list still names the form");
+    let got = p.json("crm.calllist.get", &t, json!({"ID": list})).await;
+    assert_eq!(got.assert_ok()["WEBFORM_ID"], json!(form.to_string()));
+    let listed = p.json("crm.webform.list", &t, json!({"GET_INACTIVE": "Y"})).await;
+    assert!(listed.assert_ok().as_array().unwrap().iter().all(|f| f["ID"] != json!(form.to_string())));
+    let resend = json!({"LIST_ID": list, "ENTITY_TYPE": "CONTACT", "ENTITIES": ids, "WEBFORM_ID": form});
+    p.json("crm.calllist.update", &t, resend).await.assert_error(400, "WEBFORM_ERROR", "Incorrect webform id");
+    assert_eq!(p.sb.list(list).unwrap().member_ids(), ids[..2], "nothing written");
+    let add = json!({"ENTITY_TYPE": "CONTACT", "ENTITIES": ids, "WEBFORM_ID": form});
+    p.json("crm.calllist.add", &t, add).await.assert_error(400, "WEBFORM_ERROR", "Incorrect webform id");
+    let cleared = json!({"LIST_ID": list, "ENTITY_TYPE": "CONTACT", "ENTITIES": ids});
+    p.json("crm.calllist.update", &t, cleared).await.assert_ok();
+    assert_eq!(p.sb.list(list).unwrap().webform_id, None);
+}
+
+/// The control API deletes a form too; `quirks.deleted_webform_clears_lists` makes the portal forget the
+/// form in the lists that named it (what the portal does there is not in the reference).
+#[tokio::test]
+async fn deleting_a_form_over_http_and_the_switch_that_clears_lists() {
+    use b24_calllist::sandbox::{Quirks, SandboxConfig};
+    let quirks = Quirks { deleted_webform_clears_lists: true, ..Quirks::default() };
+    let p = start_with(SandboxConfig { quirks, ..small_config() }).await;
+    let form = p.sb.add_webform("Анкета", true);
+    let list = p.sb.add_list(EntityKind::Contact, &p.contact_ids(1), Some(form), ADMIN);
+    let r = p.http.delete(format!("{}_sandbox/webforms/{form}", p.sb.portal_url())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(p.sb.webforms().iter().all(|f| f.id != form));
+    assert_eq!(p.sb.list(list).unwrap().webform_id, None);
+    let again = p.http.delete(format!("{}_sandbox/webforms/{form}", p.sb.portal_url())).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+}

@@ -66,3 +66,33 @@ async fn the_command_prints_its_facts_and_serves_a_big_list() {
     assert_eq!(r["result"].as_array().map(Vec::len), Some(50), "{r}");
     assert_eq!(statuses["result"][0]["NAME"], json!("In Progress"), "--language en names the statuses in English");
 }
+
+/// `--portals 3 --json` lists three portals, each with its own `member_id`, REST endpoint and tokens; the
+/// first is the one at the top level.
+#[tokio::test]
+async fn the_command_lists_every_portal_it_hosts() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_b24-calllist"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--oauth-listen", "127.0.0.1:0", "--portals", "3", "--json"])
+        .env_remove("B24_CLIENT_ID")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("a first line");
+    let facts: serde_json::Value = serde_json::from_str(&line).expect("the first line is JSON");
+    let portals = facts["portals"].as_array().expect("a list of portals").clone();
+    let third = portals[2]["rest_url"].as_str().unwrap().to_owned();
+    let token = portals[2]["users"][0]["access_token"].as_str().unwrap().to_owned();
+    let profile: serde_json::Value =
+        reqwest::Client::new().get(format!("{third}profile?auth={token}")).send().await.unwrap().json().await.unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(portals.len(), 3);
+    assert_eq!(portals[0]["member_id"], facts["member_id"]);
+    let ids: std::collections::BTreeSet<&str> = portals.iter().map(|p| p["member_id"].as_str().unwrap()).collect();
+    let urls: std::collections::BTreeSet<&str> = portals.iter().map(|p| p["rest_url"].as_str().unwrap()).collect();
+    assert_eq!((ids.len(), urls.len()), (3, 3), "each portal its own member_id and endpoint: {portals:?}");
+    assert!(third.ends_with("/portal/2/rest/"), "{third}");
+    assert_eq!(profile["result"]["ID"], json!("1"), "the third portal's token works on its endpoint: {profile}");
+}

@@ -136,3 +136,42 @@ async fn set_install_finish_completes_the_install_and_opens_the_handler() {
     assert_eq!(seen.lock().unwrap().last().map(String::as_str), Some("/app"));
     b.finish().await;
 }
+
+/// list-menu.md, reference 6.1: a manager opens a row's menu on the contact list and chooses the app's item;
+/// the handler opens in the page's frame and `getInitData` names the placement and its options; a widget's
+/// `setTitle` is dropped.
+#[tokio::test]
+async fn a_list_menu_item_opens_the_widget_in_the_frame() {
+    let Some(b) = Browser::start().await else { return };
+    let (app, seen) = stand_in_app().await;
+    let p = start_with(SandboxConfig { app_url: Some(app.parse().unwrap()), ..small_config() }).await;
+    let handler = format!("{app}widget");
+    let r = p
+        .json(
+            "placement.bind",
+            &p.token(ADMIN),
+            json!({"PLACEMENT": "CRM_CONTACT_LIST_MENU", "HANDLER": handler, "TITLE": "Обзвон"}),
+        )
+        .await;
+    r.assert_ok();
+    b.client.goto(&format!("{}?user={MANAGER_BOTH}", p.sb.portal_url())).await.unwrap();
+    b.click("#menu-contacts").await;
+    b.click("tr.crm-row[data-id='1'] details.row-menu summary").await;
+    b.click("tr.crm-row[data-id='1'] a.placement-menu-item").await;
+    b.until("return document.getElementById('placement-slider') ? true : null").await;
+    b.client.enter_frame(0).await.unwrap();
+    let init = b.until("return window.REPLIES && window.REPLIES.init || null").await;
+    assert_eq!(init["PLACEMENT"], json!("CRM_CONTACT_LIST_MENU"));
+    assert_eq!(init["PLACEMENT_OPTIONS"], json!({"ID": "1", "URI": "/crm/contact/list/"}));
+    assert_eq!(seen.lock().unwrap().last().map(String::as_str), Some("/widget"));
+    b.client
+        .execute(
+            "window.sendB24('setTitle', {title: 'x'}, 'title'); window.sendB24('getInitData', null, 'again');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.until("return window.REPLIES.again || null").await;
+    assert!(b.client.execute("return window.REPLIES.title || null", vec![]).await.unwrap().is_null());
+    b.finish().await;
+}

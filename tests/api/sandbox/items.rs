@@ -297,3 +297,46 @@ async fn item_list_refuses_a_bad_date_and_a_field_the_type_lacks() {
     let r = p.json("crm.item.list", &t, json!({"entityTypeId": 4, "filter": {"sourceId": "WEB"}})).await;
     r.assert_error(400, "INVALID_ARG_VALUE", "Invalid filter: field 'sourceId' is not allowed in filter");
 }
+
+/// crm-item-list.md documents camelCase field names; whether the UPPER_CASE names of `crm.contact.list`
+/// (`ID`, `LAST_NAME`) work in `filter` and `order` is not stated. `quirks.item_list_upper_case_fields`: by
+/// default they are unknown fields (400 `INVALID_ARG_VALUE`, reference 2.2); `accepted` reads them as the
+/// camelCase ones, operators and `logic` groups included.
+#[tokio::test]
+async fn upper_case_field_names_are_refused_or_read_as_camel_case() {
+    use b24_calllist::sandbox::{Quirks, SandboxConfig, UpperCaseFields};
+    let p = start().await;
+    let t = p.token(ADMIN);
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "filter": {"ID": 3}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid filter: field 'ID' is not allowed in filter",
+    );
+    p.json("crm.item.list", &t, json!({"entityTypeId": 3, "order": {"LAST_NAME": "ASC"}})).await.assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid order: field 'LAST_NAME' is not allowed in order",
+    );
+    let quirks = Quirks { item_list_upper_case_fields: UpperCaseFields::Accepted, ..Quirks::default() };
+    let q = start_with(SandboxConfig { quirks, ..small_config() }).await;
+    let t = q.token(ADMIN);
+    let upper = q
+        .json(
+            "crm.item.list",
+            &t,
+            json!({"entityTypeId": 3, "filter": {"<=ID": 10, "0": {"logic": "OR", "ASSIGNED_BY_ID": 2, "id": 1}},
+                   "order": {"LAST_NAME": "DESC", "ID": "ASC"}}),
+        )
+        .await;
+    let camel = q
+        .json(
+            "crm.item.list",
+            &t,
+            json!({"entityTypeId": 3, "filter": {"<=id": 10, "0": {"logic": "OR", "assignedById": 2, "id": 1}},
+                   "order": {"lastName": "DESC", "id": "ASC"}}),
+        )
+        .await;
+    assert!(!ids_of(&camel).is_empty());
+    assert_eq!(ids_of(&upper), ids_of(&camel));
+    assert_eq!(upper.body["total"], camel.body["total"]);
+}

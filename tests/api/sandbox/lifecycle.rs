@@ -13,33 +13,33 @@ use super::*;
 
 /// One request the stand-in app received.
 #[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    query: HashMap<String, String>,
-    content_type: String,
-    form: Vec<(String, String)>,
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub content_type: String,
+    pub form: Vec<(String, String)>,
 }
 
 impl Seen {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn keys(&self) -> Vec<&str> {
+    pub fn keys(&self) -> Vec<&str> {
         self.form.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
 
 /// A tiny app that records what the portal posts to it.
-struct Recorder {
-    url: String,
+pub struct Recorder {
+    pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl Recorder {
-    async fn start() -> Recorder {
+    pub async fn start() -> Recorder {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let data = web::Data::new(seen.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -72,11 +72,11 @@ impl Recorder {
         Recorder { url: format!("http://127.0.0.1:{port}/"), seen, handle }
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 
-    fn last(&self) -> Seen {
+    pub fn last(&self) -> Seen {
         self.seen().pop().expect("the app received a request")
     }
 }

@@ -199,3 +199,83 @@ async fn authorize_with_an_unknown_client_is_refused_without_redirect() {
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.headers().get("location").is_none());
 }
+
+/// reference 4.2 "Errors", error-codes.md: the token endpoint can be told to hang (the client gives up), to
+/// fail with a 5xx page, or to refuse a refresh with `invalid_grant`; a refused refresh spends nothing, so the
+/// same refresh token works once the fault is gone.
+#[tokio::test]
+async fn the_token_endpoint_hangs_fails_or_refuses_on_request() {
+    use b24_calllist::sandbox::OAuthFault;
+    let p = start().await;
+    let pair = p.sb.issue_tokens(ADMIN).unwrap();
+    let q = format!("grant_type=refresh_token&{}&refresh_token={}", p.creds(), pair.refresh_token);
+
+    p.sb.inject_oauth(OAuthFault::Hang, Some(1));
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    let gave_up = impatient.get(format!("{}oauth/token/?{q}", p.sb.oauth_url())).send().await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()), "no answer until the client gives up");
+
+    p.sb.inject_oauth(OAuthFault::ServerError(502), Some(1));
+    let r = p.token_get(&q).await;
+    assert_eq!(r.status, 502);
+    assert!(r.text.contains("502") && r.body.is_null(), "a proxy's page, not JSON: {}", r.text);
+
+    p.sb.inject_oauth(OAuthFault::InvalidGrant, Some(1));
+    let r = p.token_get(&q).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_grant"), "{}", r.text);
+
+    let r = p.token_get(&q).await;
+    assert_eq!(r.status, 200, "the refresh token was not spent: {}", r.text);
+    let stats = p.sb.oauth_stats();
+    assert_eq!((stats.refresh_grants, stats.rejected_grants), (1, 1));
+}
+
+/// error-codes.md: `PAYMENT_REQUIRED` with its documented body, `invalid_scope`, and `wrong_client` (a code the
+/// official PHP SDK knows, as a bare `{"error": …}`), at `quirks.oauth_error_status` (no page gives it);
+/// `"always"` over the control API until cleared.
+#[tokio::test]
+async fn the_token_endpoint_answers_the_documented_refusals() {
+    use b24_calllist::sandbox::OAuthFault;
+    let p = start().await;
+    let q = format!(
+        "grant_type=refresh_token&{}&refresh_token={}",
+        p.creds(),
+        p.sb.issue_tokens(ADMIN).unwrap().refresh_token
+    );
+    p.sb.inject_oauth(OAuthFault::PaymentRequired, Some(1));
+    let r = p.token_get(&q).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (400, json!({"error": "PAYMENT_REQUIRED", "error_description": "Payment required"}))
+    );
+    p.sb.inject_oauth(OAuthFault::WrongClient, Some(1));
+    assert_eq!(p.token_get(&q).await.body, json!({"error": "wrong_client"}));
+    p.sb.inject_oauth(OAuthFault::InvalidScope, Some(1));
+    assert_eq!(p.token_get(&q).await.error(), "invalid_scope");
+    let (status, _) = p.control_post("oauth-inject", json!({"fault": {"server_error": 503}, "times": "always"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(p.token_get(&q).await.status, 503);
+    assert_eq!(p.token_get(&q).await.status, 503);
+    let r = p.http.delete(format!("{}_sandbox/oauth-inject", p.sb.portal_url())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(p.token_get(&q).await.status, 200);
+}
+
+/// reference 4.1, 4.2 show the token request as GET with a query; section 8 leaves open whether POST works.
+/// The sandbox reads a POST form body too (above); `quirks.token_endpoint_reads_post_body: false` reads the
+/// query alone, as a server reading only GET parameters would.
+#[tokio::test]
+async fn whether_a_post_body_is_read_is_a_switch() {
+    use b24_calllist::sandbox::{Quirks, SandboxConfig};
+    let quirks = Quirks { token_endpoint_reads_post_body: false, ..Quirks::default() };
+    let p = start_with(SandboxConfig { quirks, ..small_config() }).await;
+    let pair = p.sb.issue_tokens(ADMIN).unwrap();
+    let body = format!("grant_type=refresh_token&{}&refresh_token={}", p.creds(), pair.refresh_token);
+    let post = |url: String, body: String| {
+        p.http.post(url).header("Content-Type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let r = Reply::of(post(format!("{}oauth/token/", p.sb.oauth_url()), body.clone()).await.unwrap()).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_request"), "the body is not read: {}", r.text);
+    let r = Reply::of(post(format!("{}oauth/token/?{body}", p.sb.oauth_url()), String::new()).await.unwrap()).await;
+    assert_eq!(r.status, 200, "a POST with the query works: {}", r.text);
+}
