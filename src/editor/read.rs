@@ -489,6 +489,16 @@ pub struct RecordLists {
     pub statuses: Vec<CallStatus>,
 }
 
+/// The commands that read a contact or company and the call lists it could go in; they may ride in another
+/// batch (the check of the user who opened the app).
+pub fn record_lists_commands(entity: EntityType, id: EntityId, page: u64) -> Vec<Command> {
+    let mut commands = lookup_commands(entity, &[id], "record");
+    commands.push(lists_of_type_command("lists", entity, page));
+    commands.push(Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })));
+    commands.push(Command::new("statuses", "crm.calllist.statuslist", json!({})));
+    commands
+}
+
 /// A contact or company and the call lists it could go in, in one request.
 pub async fn record_lists<S: TokenStore>(
     caller: &Caller<'_, S>,
@@ -496,11 +506,16 @@ pub async fn record_lists<S: TokenStore>(
     id: EntityId,
     page: u64,
 ) -> Result<RecordLists, BitrixError> {
-    let mut commands = lookup_commands(entity, &[id], "record");
-    commands.push(lists_of_type_command("lists", entity, page));
-    commands.push(Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })));
-    commands.push(Command::new("statuses", "crm.calllist.statuslist", json!({})));
-    let mut out = caller.batch_once(&commands, false).await?;
+    let out = caller.batch_once(&record_lists_commands(entity, id, page), false).await?;
+    parse_record_lists(entity, id, out)
+}
+
+/// What [`record_lists_commands`] read, from the batch they rode in.
+pub fn parse_record_lists(
+    entity: EntityType,
+    id: EntityId,
+    mut out: crate::bitrix::batch::BatchOutcome,
+) -> Result<RecordLists, BitrixError> {
     let record = parse_lookup(entity, out.take("record0")?)?.into_iter().find(|i| i.id == id);
     let rows = crate::bitrix::methods::array("crm.calllist.list", out.take("lists")?)?;
     let lists = rows.iter().map(|r| parse_list("crm.calllist.list", r)).collect::<Result<Vec<_>, _>>()?;

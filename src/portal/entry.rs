@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::Portals;
-use crate::bitrix::batch::Command;
+use crate::bitrix::batch::{BatchOutcome, Command};
 use crate::bitrix::incoming::FrameForm;
 use crate::bitrix::methods::app::{parse_profile, parse_user};
 use crate::bitrix::{Auth, BitrixError, ErrorCode};
@@ -28,6 +28,8 @@ const CHECK_BUDGET: Duration = Duration::from_secs(15);
 pub struct Entered {
     pub session: Session,
     pub portal: Portal,
+    /// What the first screen asked to read in the same request as the check (see [`Portals::enter`]).
+    pub first_reads: BatchOutcome,
 }
 
 /// Why the app could not be opened.
@@ -62,7 +64,15 @@ pub enum SessionError {
 impl Portals {
     /// Checks the iframe's `AUTH_ID` with the stored portal and starts a session for its user. `client` is
     /// the address the request came from, for the bound on checks it may cause.
-    pub async fn enter(&self, form: &FrameForm, lang: Lang, client: Option<IpAddr>) -> Result<Entered, EntryError> {
+    /// `first_reads` ride in the check's own batch (run only after the check's commands succeed), so the first
+    /// screen costs no request of its own.
+    pub async fn enter(
+        &self,
+        form: &FrameForm,
+        lang: Lang,
+        client: Option<IpAddr>,
+        first_reads: Vec<Command>,
+    ) -> Result<Entered, EntryError> {
         let portal = match self.store.portal(&form.member_id).await? {
             Some(p) if p.status.is_installed() => p,
             _ => {
@@ -89,10 +99,14 @@ impl Portals {
             .bitrix
             .caller(portal.member_id.clone(), portal.client_endpoint.clone(), Auth::Fixed(form.auth_id.clone()))
             .with_budget(CHECK_BUDGET);
-        let commands = [Command::new("user", "user.current", json!({})), Command::new("profile", "profile", json!({}))];
+        let mut commands =
+            vec![Command::new("user", "user.current", json!({})), Command::new("profile", "profile", json!({}))];
+        commands.extend(first_reads);
+        let mut first_reads = BatchOutcome::default();
         let checked = caller.batch_once(&commands, false).await.and_then(|mut out| {
             let user = out.take("user").and_then(|u| parse_user(&u))?;
             let admin = out.take("profile").and_then(|p| parse_profile(&p)).map(|p| p.admin).unwrap_or(false);
+            first_reads = out;
             Ok((user, admin))
         });
         let (user, is_admin) = checked.map_err(|e| match e.code() {
@@ -144,7 +158,7 @@ impl Portals {
             is_admin,
             ends_at: new.ends_at,
         };
-        Ok(Entered { session, portal })
+        Ok(Entered { session, portal, first_reads })
     }
 
     /// The live session a page's signed reference points at, with its portal.
@@ -157,7 +171,9 @@ impl Portals {
             return Err(SessionError::Ended { lang: None });
         };
         match self.store.portal(&session.member_id).await? {
-            Some(portal) if portal.status.is_installed() => Ok(Entered { session, portal }),
+            Some(portal) if portal.status.is_installed() => {
+                Ok(Entered { session, portal, first_reads: Default::default() })
+            }
             _ => Err(SessionError::Ended { lang: Some(session.lang) }),
         }
     }

@@ -30,7 +30,14 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     let form = FrameForm::parse(&body)?;
     // Where it was opened from is checked before anything is asked of the portal.
     let opened = Opened::parse(&form.placement, &form.placement_options)?;
-    let entered = state.portals.enter(&form, query.lang, req.peer_addr().map(|a| a.ip())).await?;
+    // The first screen of a record is read in the same request as the check of the user.
+    let first_reads = match opened {
+        Opened::Record { entity, id, .. } => crate::editor::record_lists_commands(entity, id, 0),
+        Opened::Lists => Vec::new(),
+    };
+    let client = req.peer_addr().map(|a| a.ip());
+    let mut entered = state.portals.enter(&form, query.lang, client, first_reads).await?;
+    let first_reads = std::mem::take(&mut entered.first_reads);
     if !query.domain.is_empty() && !query.domain.eq_ignore_ascii_case(&entered.portal.domain) {
         // Only informational: the stored endpoint is used either way.
         tracing::warn!(member_id = %entered.portal.member_id, "the request's DOMAIN differs from the stored portal");
@@ -38,6 +45,9 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     let manager = Manager::entered(&state, &req, entered);
     match opened {
         Opened::Lists => super::lists::index(&state, &manager, 0, None).await,
-        Opened::Record { kind, entity, id } => super::lists::record_page(&state, &manager, kind, entity, id).await,
+        Opened::Record { kind, entity, id } => {
+            let found = crate::editor::parse_record_lists(entity, id, first_reads)?;
+            super::lists::record_page(&state, &manager, kind, entity, id, Some(found)).await
+        }
     }
 }

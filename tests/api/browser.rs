@@ -375,3 +375,89 @@ async fn every_screen_in_russian_speaks_russian() {
     }
     b.finish().await;
 }
+
+/// Whether the app's page is wider than its frame (a horizontal scrollbar).
+async fn scrolls_sideways(b: &Browser) -> bool {
+    b.eval("return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1;")
+        .await
+        .as_bool()
+        .unwrap_or(true)
+}
+
+/// From contact 7's row menu in the portal's contact list, into call list 1, in a slider; no sideways
+/// scrolling at 600 or 1,280 px.
+#[tokio::test]
+async fn from_a_contacts_row_menu_into_a_call_list() {
+    let Some(b) = Browser::start().await else { return };
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    let form = app.sandbox.webforms()[0].id;
+    app.sandbox.set_list_webform(list, Some(form)).unwrap();
+    let mut before = app.sandbox.list(list).unwrap().member_ids();
+    before.retain(|id| *id != 7);
+    app.sandbox.set_list_members(list, &before).unwrap();
+    for (lang, title) in [("ru", "Добавить в список обзвона"), ("en", "Add to a call list")] {
+        b.goto(&format!("{}crm/contact/list/?user={MANAGER}&lang={lang}", app.sandbox.portal_url())).await;
+        b.click("tr.crm-row[data-id=\"7\"] details.row-menu summary").await;
+        let item = b.text("tr.crm-row[data-id=\"7\"] a.placement-menu-item").await;
+        assert_eq!(item, title, "the row menu item is titled in the portal's language");
+        b.click("tr.crm-row[data-id=\"7\"] a.placement-menu-item").await;
+        b.enter_app().await;
+        b.wait(&format!("[data-add-to=\"{list}\"]")).await;
+        shot(&b, &format!("placement-menu-{lang}")).await;
+    }
+    for width in [600, 1280] {
+        b.client.enter_parent_frame().await.ok();
+        b.client.set_window_size(width, 900).await.ok();
+        b.enter_app().await;
+        assert!(!scrolls_sideways(&b).await, "no sideways scrolling at {width} px");
+    }
+    let since = last_seq(&app);
+    b.click(&format!("[data-add-to=\"{list}\"]")).await;
+    b.wait("#confirm").await;
+    b.click("#confirm").await;
+    b.wait("[data-notice=\"success\"]").await;
+    let updates = updates_since(&app, since);
+    assert_eq!(updates.len(), 1);
+    let mut want = before.clone();
+    want.push(7);
+    assert_eq!(sorted(entities(&updates[0])), sorted(want), "the old members plus contact 7");
+    assert_eq!(updates[0].params["WEBFORM_ID"].to_string().trim_matches('"'), form.to_string(), "the form resent");
+    assert_eq!(updates[0].user_id, Some(MANAGER), "the manager's own token");
+    b.finish().await;
+}
+
+/// Company 2's card has a "Call lists" tab: the lists it is in, with its status, and a way to take it out.
+#[tokio::test]
+async fn a_companys_card_tab_shows_its_lists_and_takes_it_out_of_one() {
+    let Some(b) = Browser::start().await else { return };
+    let app = TestApp::installed().await;
+    let company_list = app.sandbox.lists().into_iter().find(|l| l.entity_type == EntityKind::Company).unwrap();
+    let mut members = company_list.member_ids();
+    if !members.contains(&2) {
+        members.push(2);
+        app.sandbox.set_list_members(company_list.id, &members).unwrap();
+    }
+    let with_two = vec![company_list.id];
+    for lang in ["en", "ru"] {
+        b.goto(&format!("{}crm/company/details/2/?user={MANAGER}&lang={lang}", app.sandbox.portal_url())).await;
+        b.click("#card-tabs a.placement-tab").await;
+        b.enter_app().await;
+        b.wait("#member-of").await;
+        shot(&b, &format!("placement-tab-{lang}")).await;
+    }
+    for id in &with_two {
+        b.wait(&format!("[data-member-of=\"{id}\"] .badge-status")).await;
+    }
+    b.client.enter_parent_frame().await.ok();
+    b.client.set_window_size(600, 900).await.ok();
+    b.enter_app().await;
+    assert!(!scrolls_sideways(&b).await, "the narrow tab does not scroll sideways");
+    let from = with_two[0];
+    b.click(&format!("[data-remove-from=\"{from}\"]")).await;
+    b.wait("#confirm").await;
+    b.click("#confirm").await;
+    b.wait("[data-notice=\"success\"]").await;
+    assert!(!app.sandbox.list(from).unwrap().member_ids().contains(&2), "company 2 is out of list {from}");
+    b.finish().await;
+}

@@ -12,6 +12,7 @@ mod harness;
 mod helpers;
 mod metrics;
 mod pages;
+mod placements;
 mod sandbox;
 mod scale;
 mod screens;

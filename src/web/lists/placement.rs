@@ -41,10 +41,14 @@ pub async fn record_page(
     kind: PlacementKind,
     entity: EntityType,
     id: EntityId,
+    read: Option<editor::RecordLists>,
 ) -> Result<HttpResponse, PageError> {
     let (t, w) = (texts(m.lang()), words(m.lang()));
     let caller = m.caller(state);
-    let found = editor::record_lists(&caller, entity, id, 0).await?;
+    let found = match read {
+        Some(r) => r,
+        None => editor::record_lists(&caller, entity, id, 0).await?,
+    };
     let Some(record) = found.record else {
         return Err(PageError::new(StatusCode::NOT_FOUND, Problem::NoSuchRecord(entity)));
     };
