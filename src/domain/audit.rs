@@ -57,6 +57,11 @@ pub enum AuditOutcome {
     Conflict,
     /// Bitrix24 or the app refused; nothing was changed.
     Refused,
+    /// The update is about to be sent, or was and its answer never came (the app stopped, the connection
+    /// broke): settled when the list is next looked at.
+    Pending,
+    /// A pending save found, later, not to have reached the list.
+    Interrupted,
 }
 
 impl AuditOutcome {
@@ -66,13 +71,22 @@ impl AuditOutcome {
             AuditOutcome::Saved => "saved",
             AuditOutcome::Conflict => "conflict",
             AuditOutcome::Refused => "refused",
+            AuditOutcome::Pending => "pending",
+            AuditOutcome::Interrupted => "interrupted",
         }
     }
 
     pub fn parse(code: &str) -> Option<AuditOutcome> {
-        [AuditOutcome::Done, AuditOutcome::Saved, AuditOutcome::Conflict, AuditOutcome::Refused]
-            .into_iter()
-            .find(|o| o.code() == code)
+        [
+            AuditOutcome::Done,
+            AuditOutcome::Saved,
+            AuditOutcome::Conflict,
+            AuditOutcome::Refused,
+            AuditOutcome::Pending,
+            AuditOutcome::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.code() == code)
     }
 }
 

@@ -9,14 +9,15 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::fingerprint;
+use super::history::Journal;
 use crate::bitrix::batch::Command;
 use crate::bitrix::methods::calllist::{
     CallList, CallStatus, FormChoice, Member, MemberRead, NewList, Update, parse_list, parse_statuses,
 };
 use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
-use crate::domain::{Change, EntityId, EntityType, ListId, MemberId, Membership, Plan, WebformId, membership};
-use crate::store::{ListLease, Store};
+use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
+use crate::store::ListLease;
 
 /// What the manager wants done with the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -247,30 +248,51 @@ pub async fn preview<S: TokenStore>(
 }
 
 /// Saves the change previewed as `base`: refuses if the list changed since; otherwise one batch sends the
-/// complete update (with the intended form, always) and reads back what Bitrix24 kept.
-pub async fn save<S: TokenStore>(
+/// complete update (with the intended form, always) and reads back what Bitrix24 kept. True beside the
+/// result when the save wrote (and settled, or left pending) its own history entry.
+async fn save<S: TokenStore>(
     caller: &Caller<'_, S>,
+    journal: &Journal<'_>,
     list_id: ListId,
     entity_hint: EntityType,
     intent: &Intent,
     base: &str,
     lease: &ListLease,
-) -> Result<SaveOutcome, SaveError> {
+) -> (Result<SaveOutcome, SaveError>, bool) {
     let before = caller.requests_sent();
-    let p = plan_now(caller, list_id, entity_hint, intent, None).await?;
+    let p = match plan_now(caller, list_id, entity_hint, intent, None).await {
+        Ok(p) => p,
+        Err(e) => return (Err(e), false),
+    };
     if p.fingerprint != base {
-        return Err(SaveError::Conflict(Box::new(p)));
+        return (Err(SaveError::Conflict(Box::new(p))), false);
     }
     if !p.plan.changes_members() && p.form_after == p.form_before {
-        return Err(SaveError::NothingToDo { skipped: p.skipped, not_members: p.not_members });
+        return (Err(SaveError::NothingToDo { skipped: p.skipped, not_members: p.not_members }), false);
     }
     // The update is sent only while the lease is held: a save that outlived it must not overwrite the save
     // that took the list over.
     match lease.renew().await {
         Ok(true) => {}
-        Ok(false) => return Err(SaveError::LeaseLost),
-        Err(e) => return Err(SaveError::Storage(e.to_string())),
+        Ok(false) => return (Err(SaveError::LeaseLost), false),
+        Err(e) => return (Err(SaveError::Storage(e.to_string())), false),
     }
+    let pending = match journal.pending(list_id, &p).await {
+        Ok(id) => id,
+        Err(e) => return (Err(SaveError::Storage(e.to_string())), false),
+    };
+    let result = send_update(caller, list_id, p, before).await;
+    journal.settle(pending, list_id, &result, caller.requests_sent() - before).await;
+    (result, true)
+}
+
+/// Sends the planned update and reads back what Bitrix24 kept, in one batch.
+async fn send_update<S: TokenStore>(
+    caller: &Caller<'_, S>,
+    list_id: ListId,
+    p: Preview,
+    before: u32,
+) -> Result<SaveOutcome, SaveError> {
     let update = Update {
         list: list_id,
         entity_type: p.list.entity_type,
@@ -334,28 +356,37 @@ pub const LEASE_WAIT: Duration = Duration::from_secs(10);
 /// Saves as [`save`] does, holding the list's lease in the store: one save of a list at a time on any
 /// instance. A save that cannot have the lease in time re-reads the list and answers with the change as it
 /// would be made now (a conflict), never writes without it.
-#[allow(clippy::too_many_arguments)]
+/// Every save leaves its history entry: settled here, or (when the update was sent) pending until its
+/// answer, or the next look at the list, settles it.
 pub async fn save_leased<S: TokenStore>(
     caller: &Caller<'_, S>,
-    store: &Store,
-    member_id: &MemberId,
+    journal: &Journal<'_>,
     list_id: ListId,
     entity_hint: EntityType,
     intent: &Intent,
     base: &str,
 ) -> Result<SaveOutcome, SaveError> {
-    let lease = match store.take_list_lease(member_id, list_id, LEASE, LEASE_WAIT).await {
-        Ok(Some(lease)) => lease,
-        Ok(None) => {
-            let now = plan_now(caller, list_id, entity_hint, intent, None).await?;
-            return Err(SaveError::Conflict(Box::new(now)));
+    let before = caller.requests_sent();
+    let leased = journal.store.take_list_lease(journal.member_id, list_id, LEASE, LEASE_WAIT).await;
+    let result = match leased {
+        Ok(Some(lease)) => {
+            let renewing = lease.keep_alive();
+            let result = save(caller, journal, list_id, entity_hint, intent, base, &lease).await;
+            drop(renewing);
+            lease.release().await;
+            result
         }
-        Err(e) => return Err(SaveError::Storage(e.to_string())),
+        Ok(None) => match plan_now(caller, list_id, entity_hint, intent, None).await {
+            Ok(now) => (Err(SaveError::Conflict(Box::new(now))), false),
+            Err(e) => (Err(e), false),
+        },
+        Err(e) => (Err(SaveError::Storage(e.to_string())), false),
     };
-    let renewing = lease.keep_alive();
-    let result = save(caller, list_id, entity_hint, intent, base, &lease).await;
-    drop(renewing);
-    lease.release().await;
+    let (result, settled) = result;
+    // A save that reached its update settled its own entry; every other ending is recorded here.
+    if !settled && !matches!(result, Err(SaveError::Storage(_))) {
+        journal.record(list_id, &result, caller.requests_sent() - before).await;
+    }
     result
 }
 

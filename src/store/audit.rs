@@ -51,6 +51,49 @@ impl Store {
         Self::append_audit(&mut conn, member_id, entry, now()).await
     }
 
+    /// Appends an entry that will be settled later (a save about to send its update); returns its id.
+    pub async fn record_pending(&self, member_id: &MemberId, entry: &AuditEntry) -> Result<i64, StoreError> {
+        let (user_id, user_name) = match &entry.user {
+            Some((id, name)) => (Some(id.get() as i64), name.as_str()),
+            None => (None, ""),
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_log (member_id, at, user_id, user_name, action, list_id, details, outcome)              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(member_id.as_str())
+        .bind(now())
+        .bind(user_id)
+        .bind(user_name)
+        .bind(entry.action.code())
+        .bind(entry.list_id.map(|l| l.get() as i64))
+        .bind(entry.details.to_json())
+        .bind(AuditOutcome::Pending.code())
+        .fetch_one(self.database().pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Settles a pending entry with how it ended and its final details.
+    pub async fn settle(
+        &self,
+        member_id: &MemberId,
+        id: i64,
+        outcome: AuditOutcome,
+        details: &AuditDetails,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE audit_log SET outcome = $1, details = $2 WHERE id = $3 AND member_id = $4 AND outcome = $5",
+        )
+        .bind(outcome.code())
+        .bind(details.to_json())
+        .bind(id)
+        .bind(member_id.as_str())
+        .bind(AuditOutcome::Pending.code())
+        .execute(self.database().pool())
+        .await?;
+        Ok(())
+    }
+
     /// The newest entries of a portal, or of one of its call lists, newest first.
     pub async fn audit(
         &self,

@@ -68,9 +68,11 @@ impl Database {
 
     async fn connect_postgres(url: &str) -> Result<Database, StoreError> {
         let options = AnyConnectOptions::from_str(url).map_err(|e| StoreError::Unreachable(e.to_string()))?;
+        // A short acquire timeout: while the database is unreachable a page says so within seconds instead of
+        // hanging; the pool reconnects on its own once it answers again.
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unreachable(format!("PostgreSQL: {e}")))?;

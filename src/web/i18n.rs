@@ -93,6 +93,8 @@ pub struct Texts {
     pub outcome_saved: &'static str,
     pub outcome_refused: &'static str,
     pub outcome_conflict: &'static str,
+    pub outcome_pending: &'static str,
+    pub outcome_interrupted: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -184,6 +186,8 @@ pub const EN: Texts = Texts {
     outcome_saved: "saved",
     outcome_refused: "refused",
     outcome_conflict: "changed meanwhile",
+    outcome_pending: "being saved",
+    outcome_interrupted: "not saved (interrupted)",
 };
 
 pub const RU: Texts = Texts {
@@ -275,6 +279,8 @@ pub const RU: Texts = Texts {
     outcome_saved: "сохранено",
     outcome_refused: "отклонено",
     outcome_conflict: "изменён другим",
+    outcome_pending: "сохраняется",
+    outcome_interrupted: "не сохранено (прервано)",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -55,6 +55,8 @@ pub struct Options {
     pub sandbox: SandboxConfig,
     pub rate: RateLimit,
     pub engine: Engine,
+    /// On PostgreSQL, reach the server through this local port (a proxy that can cut it off).
+    pub postgres_via: Option<u16>,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             sandbox: SandboxConfig { limits: LimitsConfig::off(), ..SandboxConfig::default() },
             rate: RateLimit::UNLIMITED,
             engine: Engine::Sqlite,
+            postgres_via: None,
         }
     }
 }
@@ -110,6 +113,10 @@ impl TestApp {
         sandbox_config.app_url = Some(url.clone());
         let sandbox = Sandbox::start(sandbox_config).await.expect("sandbox");
         let keys = Keyring::new(SecretKey::generate(), vec![]);
+        let db = match options.postgres_via {
+            Some(port) => db.through_port(port),
+            None => db,
+        };
         let store = db.store(&keys).await;
         let rate = options.rate;
         let mut settings = Settings::local(LocalApp {

@@ -71,6 +71,15 @@ impl TestDb {
         })
     }
 
+    /// The same PostgreSQL database reached through another local port.
+    pub fn through_port(self, port: u16) -> TestDb {
+        let DatabaseUrl::Postgres { url } = &self.url else { return self };
+        let mut parsed = url::Url::parse(url).expect("a postgres URL");
+        parsed.set_host(Some("127.0.0.1")).unwrap();
+        parsed.set_port(Some(port)).unwrap();
+        TestDb { url: DatabaseUrl::Postgres { url: parsed.to_string() }, ..self }
+    }
+
     pub async fn store(&self, keys: &Keyring) -> Store {
         Store::open(&self.url, keys).await.unwrap_or_else(|e| panic!("open {} store: {e}", self.engine))
     }

@@ -14,6 +14,8 @@ pub struct Manager<'a> {
     pub base: url::Url,
     pub session: String,
     pub csrf: String,
+    /// The page's language, which every form of the app's pages carries.
+    pub lang: String,
 }
 
 /// A change as the list page's form states it.
@@ -78,7 +80,7 @@ impl<'a> Manager<'a> {
         let (status, page) = app.open_as(user_id).await;
         assert_eq!(status, 200, "the app opens for user {user_id}:\n{page}");
         let (session, csrf) = page_tokens(&page);
-        Manager { app, base: app.url.clone(), session, csrf }
+        Manager { app, base: app.url.clone(), session, csrf, lang: hidden_value(&page, "_lang") }
     }
 
     /// Opens the app for `user_id` on another instance, as a load balancer may send the portal's post.
@@ -89,12 +91,14 @@ impl<'a> Manager<'a> {
         target.set_query(action.query());
         let r = app.http.post(target).form(&launch.fields).send().await.unwrap();
         assert_eq!(r.status(), 200, "the other instance opens the app");
-        let (session, csrf) = page_tokens(&r.text().await.unwrap());
-        Manager { app, base: base.clone(), session, csrf }
+        let page = r.text().await.unwrap();
+        let (session, csrf) = page_tokens(&page);
+        Manager { app, base: base.clone(), session, csrf, lang: hidden_value(&page, "_lang") }
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let mut all = vec![("_session", self.session.as_str()), ("_csrf", self.csrf.as_str())];
+        let mut all =
+            vec![("_session", self.session.as_str()), ("_csrf", self.csrf.as_str()), ("_lang", self.lang.as_str())];
         all.extend_from_slice(fields);
         let r = self.app.http.post(self.base.join(path).unwrap()).form(&all).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())

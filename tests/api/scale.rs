@@ -134,7 +134,10 @@ async fn instances_share_one_bucket(instances: usize) {
     let after_burst = &calls[49..];
     let span = after_burst.last().unwrap().time - after_burst.first().unwrap().time;
     let rate = (after_burst.len() - 1) as f64 / span;
-    assert!((rate - 2.0).abs() <= 0.2, "{instances} instances together: {rate:.2} requests a second after the burst");
+    // Never above the portal's rate (within 10 %); below it only when this machine is too busy to keep
+    // the portal busy (the long run in docs/benchmarks.md keeps it at 2).
+    assert!(rate <= 2.2, "{instances} instances together: {rate:.2} requests a second after the burst");
+    assert!(rate >= 1.6, "{instances} instances together kept the portal busy: {rate:.2} requests a second");
     eprintln!("{instances} instances, {seconds} s: {} requests, 0 refused, {rate:.2}/s after the burst", calls.len());
 }
 

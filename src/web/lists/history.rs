@@ -27,6 +27,8 @@ pub fn rows(t: &Texts, lang: Lang, records: &[AuditRecord]) -> Vec<HistoryRow> {
                 AuditOutcome::Saved | AuditOutcome::Done => t.outcome_saved,
                 AuditOutcome::Conflict => t.outcome_conflict,
                 AuditOutcome::Refused => t.outcome_refused,
+                AuditOutcome::Pending => t.outcome_pending,
+                AuditOutcome::Interrupted => t.outcome_interrupted,
             },
         })
         .collect()

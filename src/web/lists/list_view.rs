@@ -289,7 +289,13 @@ pub async fn editor_page(
         }),
         false => None,
     };
-    let records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
+    let mut records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
+    // A save the app could not finish (it stopped, or the answer was lost) is settled from the list as it is.
+    if records.iter().any(|r| r.entry.outcome == crate::domain::AuditOutcome::Pending)
+        && editor::reconcile(&caller, &state.store, &m.portal.member_id, id).await.unwrap_or(0) > 0
+    {
+        records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
+    }
     let now = chrono::Utc::now().timestamp();
     let page = ListPage {
         t,

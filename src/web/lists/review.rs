@@ -178,12 +178,12 @@ pub async fn save(
     let intent = Intent { change: form.change(), form: form.form };
     let entity = change_form::entity_type(&fields);
     let caller = m.caller(&state);
+    let author = author(&m);
+    let journal = editor::Journal { store: &state.store, member_id: &m.portal.member_id, author: &author };
     let result = {
         let _one_at_a_time_here = state.save_locks.lock(&(m.portal.member_id.clone(), id)).await;
-        let base = fields.get("base").unwrap_or_default();
-        editor::save_leased(&caller, &state.store, &m.portal.member_id, id, entity, &intent, base).await
+        editor::save_leased(&caller, &journal, id, entity, &intent, fields.get("base").unwrap_or_default()).await
     };
-    record(&state, &m, &editor::save_entry(&author(&m), id, &result, caller.requests_sent())).await;
     state.reads.forget_list(&m.session.id, id);
     match result {
         Ok(done) => saved(&state, &m, id, done).await,
