@@ -55,6 +55,7 @@ pub struct Words {
     pub placement_choose: &'static str,
     pub placement_put_in: &'static str,
     pub placement_new_list: &'static str,
+    pub placement_no_other: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -109,6 +110,7 @@ pub const EN: Words = Words {
     placement_choose: "Choose a call list",
     placement_put_in: "Add here",
     placement_new_list: "New call list with them",
+    placement_no_other: "No other call list of this kind.",
 };
 
 pub const RU: Words = Words {
@@ -163,6 +165,7 @@ pub const RU: Words = Words {
     placement_choose: "Выберите список обзвона",
     placement_put_in: "Добавить сюда",
     placement_new_list: "Новый список обзвона с ним",
+    placement_no_other: "Других списков обзвона этого типа нет.",
 };
 
 pub fn words(lang: Lang) -> &'static Words {
