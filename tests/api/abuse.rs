@@ -152,6 +152,7 @@ async fn forged_installs_are_relayed_to_the_oauth_server_only_within_bounds() {
     let after = app.sandbox.oauth_stats();
     let asked = after.refresh_grants + after.rejected_grants - before.refresh_grants - before.rejected_grants;
     assert!(asked <= 12, "200 forged installs asked the OAuth server {asked} times");
+    eprintln!("forged installs: 200 refused, the OAuth server asked {asked} times");
 }
 
 /// Starting a renewal of access writes nothing: the state is signed, and a row appears only when a
@@ -205,6 +206,7 @@ async fn a_trickled_body_is_cut_after_the_deadline() {
         deadline
     );
     assert!(*cut.iter().min().unwrap() >= deadline - Duration::from_secs(1), "not before its time");
+    eprintln!("slow bodies: {connections} cut between {:?} and {latest:?}", cut.iter().min().unwrap());
 }
 
 /// `Origin: null` (a sandboxed frame, a file) is not the app's own origin.
