@@ -139,3 +139,33 @@ async fn history_is_worded_for_whoever_reads_it(engine: Engine) {
     assert!(history.contains("saved") && !history.contains("сохранено"), "{history}");
 }
 on_both_engines_app!(history_is_worded_for_whoever_reads_it);
+
+async fn the_small_things_a_manager_notices(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let m = Manager::open(&app, MANAGER).await;
+    let (_, lists) = m.post("lists", &[]).await;
+    let refresh = &lists[lists.find("id=\"refresh\"").unwrap()..];
+    let refresh = &refresh[..refresh.find("</button>").unwrap()];
+    assert!(
+        refresh.contains("Обновить") || refresh.contains("Refresh"),
+        "the refresh button says what it does: {refresh}"
+    );
+    assert!(lists.contains("15.01.2025 10:00"), "dates without seconds, as Bitrix24 writes them");
+    let creator = app.sandbox.lists()[0].created_by_id;
+    let name = app.sandbox.users().into_iter().find(|u| u.id == creator).map(|u| u.name).unwrap_or_default();
+    assert!(!name.is_empty() && lists.contains(&name), "who created each list: {name}");
+    // A review that removes nobody does not say "0 will be removed".
+    let list = app.sandbox.lists()[0].id;
+    let someone = app.sandbox.add_contact("Only", "Added");
+    let review = m.review(list, Edit::add(&[someone])).await;
+    assert!(!review.contains("id=\"diff-removed\""), "nothing to remove, nothing said");
+    // A new list is reviewed before it is created.
+    let before = app.sandbox.lists().len();
+    let (_, new) = m.post("lists/new", &[("etype", "contact"), ("add", &someone.to_string()), ("go", "review")]).await;
+    assert!(
+        new.contains("id=\"create\"") && new.contains("Only Added"),
+        "the new list's first member, named, to confirm"
+    );
+    assert_eq!(app.sandbox.lists().len(), before, "nothing created before the confirmation");
+}
+on_both_engines_app!(the_small_things_a_manager_notices);
