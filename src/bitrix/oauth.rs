@@ -147,6 +147,9 @@ impl OAuthClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("b24-calllist/", env!("CARGO_PKG_VERSION")))
+            // As for REST calls: an idle connection is dropped before a server's 5 s keep-alive closes it, so a
+            // refresh (single-use, never repeated) is never sent on a connection closing under it.
+            .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .map_err(|e| BitrixError::Invalid(e.to_string()))?;
         Ok(OAuthClient { oauth, http, server: server.clone(), client_id: client_id.to_owned(), allow_insecure })
