@@ -1,12 +1,14 @@
 //! The OAuth token endpoint (authorization code and refresh grants) through the `oauth2` crate.
 //!
-//! Two Bitrix24 habits need glue: its documentation sends the grant as a GET with query parameters
-//! (oauth2 builds a POST form, which the adapter below turns into that GET), and its token response has no
-//! `token_type` and carries fields of its own (`member_id`, `client_endpoint`, …), hence
-//! [`BitrixTokenResponse`]. A refresh is never retried here: the refresh token it spent may be gone.
+//! Two Bitrix24 habits need glue: its token response has no `token_type` and carries fields of its own
+//! (`member_id`, `client_endpoint`, …), hence [`BitrixTokenResponse`]; and its pages show the grant as a GET
+//! with a query string, which the adapter below sends only when the server will not read a POST body (see
+//! [`OAuthClient::send`]). A refresh is never retried here: the refresh token it spent may be gone.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use oauth2::basic::{
@@ -117,6 +119,9 @@ pub struct OAuthClient {
     client_id: String,
     allow_insecure: bool,
     timeout: Duration,
+    /// Set once the server has refused a grant in a POST body and taken it in a query string: this server
+    /// reads only the query, so later grants go there at once.
+    query_only: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -169,6 +174,7 @@ impl OAuthClient {
             client_id: client_id.to_owned(),
             allow_insecure,
             timeout,
+            query_only: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -218,10 +224,35 @@ impl OAuthClient {
         self.grant(response)
     }
 
-    /// Sends oauth2's request the way Bitrix24 documents it: a GET with the form moved into the query.
+    /// Sends oauth2's request: a POST with the grant in a form body, as RFC 6749 (3.2, 2.3.1) asks of a token
+    /// request, so the client secret and the refresh token never stand in a URL, where proxies and servers
+    /// write them to their access logs.
+    ///
+    /// Bitrix24's pages (reference 4.1, 4.2) show only a GET with a query string; the reference asks an
+    /// emulator to accept a POST form too (section 7, item 13) and lists whether `/oauth/token/` does as an
+    /// open question (section 8). So when the server refuses the POST without having read a grant (405, or
+    /// `invalid_request`, the answer of a server that reads only the query and so finds no `grant_type`),
+    /// the same request is sent once more as Bitrix24 documents it, a GET; a refusal of either kind spends
+    /// no code or refresh token, so sending it again is safe. Once a GET has worked after such a refusal,
+    /// this client sends grants as GETs from then on. Nothing to set: it finds out by itself.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
         let url = Url::parse(&request.uri().to_string()).map_err(|e| AdapterError::Other(e.to_string()))?;
-        self.get_with_query(url, request.body()).await
+        if self.query_only.load(Ordering::Relaxed) {
+            return self.get_with_query(url, request.body()).await;
+        }
+        let posted = self.exchange(self.http.post(url.clone()).form_body(request.body())).await?;
+        if !grant_not_read(&posted) {
+            return Ok(posted);
+        }
+        tracing::warn!(
+            status = posted.status().as_u16(),
+            "the OAuth server did not read the grant from a POST body; sending it as a GET, as its pages show"
+        );
+        let got = self.get_with_query(url, request.body()).await?;
+        if got.status().is_success() {
+            self.query_only.store(true, Ordering::Relaxed);
+        }
+        Ok(got)
     }
 
     async fn get_with_query(&self, mut url: Url, form: &[u8]) -> Result<HttpResponse, AdapterError> {
@@ -291,6 +322,30 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Adapter<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(self.0.send(request))
     }
+}
+
+trait FormBody {
+    fn form_body(self, body: &[u8]) -> Self;
+}
+
+impl FormBody for reqwest::RequestBuilder {
+    fn form_body(self, body: &[u8]) -> Self {
+        self.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.to_vec())
+    }
+}
+
+/// Whether the token endpoint refused a POST without reading the grant in its body.
+fn grant_not_read(response: &HttpResponse) -> bool {
+    if response.status().as_u16() == 405 {
+        return true;
+    }
+    if response.status().as_u16() != 400 {
+        return false;
+    }
+    let error = serde_json::from_slice::<serde_json::Value>(response.body())
+        .ok()
+        .and_then(|v| v.get("error").and_then(serde_json::Value::as_str).map(str::to_owned));
+    error.is_some_and(|e| ErrorCode::parse(&e) == ErrorCode::InvalidRequest)
 }
 
 fn transport_error(e: reqwest::Error) -> AdapterError {

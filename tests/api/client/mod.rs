@@ -10,6 +10,7 @@ mod oauth_faults;
 mod redirect;
 mod refresh;
 mod refusals;
+mod token_endpoint;
 
 use std::sync::Arc;
 use std::time::Duration;
