@@ -13,6 +13,7 @@ mod helpers;
 mod metrics;
 mod pages;
 mod placements;
+mod renewal;
 mod sandbox;
 mod scale;
 mod screens;
