@@ -128,6 +128,14 @@ async fn no_secret_appears_in_the_logs_metrics_error_pages_or_rest_log_of_a_full
     assert!(secrets.len() >= 10, "the sandbox issued tokens: {}", secrets.len());
     assert!(pages.errors().count() >= 6, "the run showed error pages");
     assert!(rest_log.iter().any(|c| c.error.is_some()), "the REST log holds the refusals");
+    eprintln!(
+        "{} secrets searched: {} kB of trace log, {} kB of /metrics, {} error pages, {} REST log lines",
+        secrets.len(),
+        log.len() / 1024,
+        metrics.len() / 1024,
+        pages.errors().count(),
+        rest_log.len()
+    );
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret was found in the log");
         assert!(!metrics.contains(secret.as_str()), "a secret was found in /metrics");

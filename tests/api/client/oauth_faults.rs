@@ -94,7 +94,7 @@ async fn a_hung_oauth_server_is_reported_within_the_client_s_timeout_and_spends_
 /// without it, bounded by the OAuth client's timeout, and gives the store's lease back when it fails, so
 /// another instance refreshes at once when the server is back.
 #[tokio::test]
-async fn a_caller_is_released_at_its_budget_and_the_lease_outlives_no_refresh() {
+async fn a_caller_is_released_at_its_budget_and_the_failed_refresh_gives_the_lease_back() {
     let f = Fixture::start(unlimited(), RateLimit::UNLIMITED).await;
     let a = client_with_oauth_timeout(&f, f.store.clone(), OAUTH_TIMEOUT);
     let b = client_with_oauth_timeout(&f, f.store.clone(), OAUTH_TIMEOUT);
@@ -113,6 +113,7 @@ async fn a_caller_is_released_at_its_budget_and_the_lease_outlives_no_refresh() 
     let took = started.elapsed();
     assert!(is_renewal_timeout(&r), "{r:?}");
     assert!(took < budget + Duration::from_millis(500), "released at its budget: {took:?}");
+    eprintln!("a caller with a {budget:?} budget was released after {took:?}");
 
     // The refresh this caller started gives up at the OAuth client's timeout and hands the lease back.
     tokio::time::sleep(OAUTH_TIMEOUT + Duration::from_millis(300) - took.min(OAUTH_TIMEOUT)).await;
