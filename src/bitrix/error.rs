@@ -131,9 +131,19 @@ impl ErrorCode {
         )
     }
 
-    /// The portal refused the request before running it: safe to send again after a pause.
+    /// The portal refused the request before running it and the refusal passes by itself: safe to send
+    /// again after a pause. Not `OVERLOAD_LIMIT`: the official page (`system-errors.md`) calls it a manual
+    /// block that only Bitrix24's support lifts, so waiting for it would only make the caller wait.
     pub fn is_limit(&self) -> bool {
-        matches!(self, ErrorCode::QueryLimitExceeded | ErrorCode::OperationTimeLimit | ErrorCode::OverloadLimit)
+        matches!(self, ErrorCode::QueryLimitExceeded | ErrorCode::OperationTimeLimit)
+    }
+
+    /// The portal refuses the app itself, for every user and every method, until an administrator acts:
+    /// `PAYMENT_REQUIRED` (the trial or paid period ended; reference 4.2 gives it as the OAuth server's answer
+    /// too, "or app removed") and `APPLICATION_NOT_FOUND` (the app is inactive or unknown on the portal,
+    /// reference 5.3). The stored pair will not work again as it is: the portal needs re-authorisation.
+    pub fn refuses_the_app(&self) -> bool {
+        matches!(self, ErrorCode::PaymentRequired | ErrorCode::ApplicationNotFound)
     }
 }
 
@@ -179,6 +189,11 @@ pub enum BitrixError {
     Transport { method: String, cause: String },
     #[error("{method}: no answer within {seconds} s")]
     Timeout { method: String, seconds: u64 },
+    /// The access token expired and the OAuth server did not renew it now (no answer in time, a server
+    /// error, a lost connection). The call itself did not run; the stored pair is kept, and the next call
+    /// tries the refresh again.
+    #[error("the access token could not be renewed now: {cause}")]
+    RenewalFailed { cause: Box<BitrixError> },
     /// Limits or faults persisted beyond the time the caller allowed.
     #[error("{method}: gave up after {attempts} attempts within the time allowed; last error: {last}")]
     BudgetExhausted { method: String, attempts: u32, why: GaveUp, last: String },
@@ -258,6 +273,7 @@ impl BitrixError {
             BitrixError::Ambiguous { .. } => "AMBIGUOUS".into(),
             BitrixError::Transport { .. } => "TRANSPORT".into(),
             BitrixError::Timeout { .. } => "TIMEOUT".into(),
+            BitrixError::RenewalFailed { .. } => "RENEWAL_FAILED".into(),
             BitrixError::BudgetExhausted { .. } => "BUDGET_EXHAUSTED".into(),
             BitrixError::BadResponse { .. } => "BAD_RESPONSE".into(),
             BitrixError::Redirect { .. } => "REDIRECT".into(),
@@ -279,5 +295,8 @@ mod tests {
         assert_eq!(ErrorCode::parse("100"), ErrorCode::Other("100".into()));
         assert!(ErrorCode::parse("operation_time_limit").is_limit());
         assert!(ErrorCode::parse("invalid_token").is_auth());
+        assert!(!ErrorCode::parse("OVERLOAD_LIMIT").is_limit(), "a manual block is not waited for");
+        assert!(ErrorCode::parse("payment_required").refuses_the_app());
+        assert!(!ErrorCode::parse("PORTAL_DELETED").refuses_the_app());
     }
 }

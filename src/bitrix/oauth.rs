@@ -1,10 +1,14 @@
 //! The OAuth token endpoint (authorization code and refresh grants) through the `oauth2` crate.
 //!
-//! Two Bitrix24 habits need glue: its documentation sends the grant as a GET with query parameters
-//! (oauth2 builds a POST form, which the adapter below turns into that GET), and its token response has no
-//! `token_type` and carries fields of its own (`member_id`, `client_endpoint`, …), hence
-//! [`BitrixTokenResponse`]. A refresh is never retried here: the refresh token it spent may be gone.
+//! Two Bitrix24 habits need glue: its token response has no `token_type` and carries fields of its own
+//! (`member_id`, `client_endpoint`, …), hence [`BitrixTokenResponse`]; and its pages show the grant as a GET
+//! with a query string, which the adapter below sends only when the server will not read a POST body (see
+//! [`OAuthClient::send`]). A refresh is never retried here: the refresh token it spent may be gone.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use oauth2::basic::{
@@ -114,6 +118,10 @@ pub struct OAuthClient {
     server: Url,
     client_id: String,
     allow_insecure: bool,
+    timeout: Duration,
+    /// Set once the server has refused a grant in a POST body and taken it in a query string: this server
+    /// reads only the query, so later grants go there at once.
+    query_only: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -122,9 +130,19 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
+/// How one exchange with the token endpoint failed before oauth2 could read an answer.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct AdapterError(String);
+enum AdapterError {
+    #[error("timed out")]
+    Timeout,
+    #[error("{0}")]
+    Transport(String),
+    /// A 5xx page that is not an OAuth error body (a proxy or the server failing).
+    #[error("HTTP {0} without an OAuth answer")]
+    ServerFault(u16),
+    #[error("{0}")]
+    Other(String),
+}
 
 impl OAuthClient {
     pub fn new(
@@ -152,7 +170,20 @@ impl OAuthClient {
             .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .map_err(|e| BitrixError::Invalid(e.to_string()))?;
-        Ok(OAuthClient { oauth, http, server: server.clone(), client_id: client_id.to_owned(), allow_insecure })
+        Ok(OAuthClient {
+            oauth,
+            http,
+            server: server.clone(),
+            client_id: client_id.to_owned(),
+            allow_insecure,
+            timeout,
+            query_only: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The longest the client waits for the token endpoint's answer.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn client_id(&self) -> &str {
@@ -174,46 +205,80 @@ impl OAuthClient {
 
     /// Exchanges an authorization code (valid 30 s, single use).
     pub async fn exchange_code(&self, code: &str) -> Result<TokenGrant, BitrixError> {
-        let http = |req| self.send(req);
         let response = self
             .oauth
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .request_async(&http)
+            .request_async(&Adapter(self))
             .await
-            .map_err(token_error)?;
+            .map_err(|e| self.token_error(e))?;
         self.grant(response)
     }
 
     /// Spends a refresh token for a new pair. Never retried: on any failure but a clear refusal, the
     /// caller must assume the refresh token may be spent.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenGrant, BitrixError> {
-        let http = |req| self.send(req);
         let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let response = self.oauth.exchange_refresh_token(&token).request_async(&http).await.map_err(token_error)?;
+        let response = self
+            .oauth
+            .exchange_refresh_token(&token)
+            .request_async(&Adapter(self))
+            .await
+            .map_err(|e| self.token_error(e))?;
         self.grant(response)
     }
 
-    /// Sends oauth2's request the way Bitrix24 documents it: a GET with the form moved into the query.
+    /// Sends oauth2's request: a POST with the grant in a form body, as RFC 6749 (3.2, 2.3.1) asks of a token
+    /// request, so the client secret and the refresh token never stand in a URL, where proxies and servers
+    /// write them to their access logs.
+    ///
+    /// Bitrix24's pages (reference 4.1, 4.2) show only a GET with a query string; the reference asks an
+    /// emulator to accept a POST form too (section 7, item 13) and lists whether `/oauth/token/` does as an
+    /// open question (section 8). So when the server refuses the POST without having read a grant (405, or
+    /// `invalid_request`, the answer of a server that reads only the query and so finds no `grant_type`),
+    /// the same request is sent once more as Bitrix24 documents it, a GET; a refusal of either kind spends
+    /// no code or refresh token, so sending it again is safe. Once a GET has worked after such a refusal,
+    /// this client sends grants as GETs from then on. Nothing to set: it finds out by itself.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, AdapterError> {
-        let mut url = Url::parse(&request.uri().to_string()).map_err(|e| AdapterError(e.to_string()))?;
-        let form: Vec<(String, String)> = url::form_urlencoded::parse(request.body()).into_owned().collect();
-        url.query_pairs_mut().extend_pairs(form);
-        let response = self
-            .http
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            // The URL carries the client secret and the grant: never let it into an error message.
-            .map_err(|e| AdapterError(describe_transport(&e.without_url())))?;
+        let url = Url::parse(&request.uri().to_string()).map_err(|e| AdapterError::Other(e.to_string()))?;
+        if self.query_only.load(Ordering::Relaxed) {
+            return self.get_with_query(url, request.body()).await;
+        }
+        let posted = self.exchange(self.http.post(url.clone()).form_body(request.body())).await?;
+        if !grant_not_read(&posted) {
+            return Ok(posted);
+        }
+        tracing::warn!(
+            status = posted.status().as_u16(),
+            "the OAuth server did not read the grant from a POST body; sending it as a GET, as its pages show"
+        );
+        let got = self.get_with_query(url, request.body()).await?;
+        if got.status().is_success() {
+            self.query_only.store(true, Ordering::Relaxed);
+        }
+        Ok(got)
+    }
+
+    async fn get_with_query(&self, mut url: Url, form: &[u8]) -> Result<HttpResponse, AdapterError> {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(form).into_owned().collect();
+        url.query_pairs_mut().extend_pairs(pairs);
+        self.exchange(self.http.get(url)).await
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<HttpResponse, AdapterError> {
+        // reqwest's errors name the URL, which may carry the grant: only their kind is kept.
+        let response =
+            request.header(reqwest::header::ACCEPT, "application/json").send().await.map_err(transport_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| AdapterError(describe_transport(&e.without_url())))?;
+        let body = response.bytes().await.map_err(transport_error)?;
+        if status.is_server_error() && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+            return Err(AdapterError::ServerFault(status.as_u16()));
+        }
         let mut out = oauth2::http::Response::builder().status(status.as_u16());
         for (name, value) in headers.iter() {
             out = out.header(name.as_str(), value.as_bytes());
         }
-        out.body(body.to_vec()).map_err(|e| AdapterError(e.to_string()))
+        out.body(body.to_vec()).map_err(|e| AdapterError::Other(e.to_string()))
     }
 
     fn grant(&self, r: BitrixTokenResponse) -> Result<TokenGrant, BitrixError> {
@@ -250,44 +315,102 @@ impl OAuthClient {
     }
 }
 
-fn describe_transport(e: &reqwest::Error) -> String {
+/// oauth2's HTTP client: [`OAuthClient::send`], its future named `Send` so that a refresh can run as a task.
+struct Adapter<'a>(&'a OAuthClient);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Adapter<'_> {
+    type Error = AdapterError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.0.send(request))
+    }
+}
+
+trait FormBody {
+    fn form_body(self, body: &[u8]) -> Self;
+}
+
+impl FormBody for reqwest::RequestBuilder {
+    fn form_body(self, body: &[u8]) -> Self {
+        self.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.to_vec())
+    }
+}
+
+/// Whether the token endpoint refused a POST without reading the grant in its body.
+fn grant_not_read(response: &HttpResponse) -> bool {
+    if response.status().as_u16() == 405 {
+        return true;
+    }
+    if response.status().as_u16() != 400 {
+        return false;
+    }
+    let error = serde_json::from_slice::<serde_json::Value>(response.body())
+        .ok()
+        .and_then(|v| v.get("error").and_then(serde_json::Value::as_str).map(str::to_owned));
+    error.is_some_and(|e| ErrorCode::parse(&e) == ErrorCode::InvalidRequest)
+}
+
+fn transport_error(e: reqwest::Error) -> AdapterError {
     if e.is_timeout() {
-        "timed out".into()
+        AdapterError::Timeout
     } else if e.is_connect() {
-        "connection failed".into()
+        AdapterError::Transport("connection failed".into())
     } else {
-        e.to_string()
+        AdapterError::Transport(e.without_url().to_string())
     }
 }
 
-fn token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>) -> BitrixError {
-    match e {
-        RequestTokenError::ServerResponse(r) => {
-            let raw = r.error().as_ref().to_owned();
-            BitrixError::Api(ApiError {
-                code: ErrorCode::parse(&raw),
-                raw_code: raw,
-                description: r.error_description().cloned().unwrap_or_default(),
-                http_status: 0,
+impl OAuthClient {
+    fn token_error(&self, e: RequestTokenError<AdapterError, BasicErrorResponse>) -> BitrixError {
+        match e {
+            RequestTokenError::ServerResponse(r) => {
+                let raw = r.error().as_ref().to_owned();
+                BitrixError::Api(ApiError {
+                    code: ErrorCode::parse(&raw),
+                    raw_code: raw,
+                    description: r.error_description().cloned().unwrap_or_default(),
+                    http_status: 0,
+                    method: METHOD.into(),
+                })
+            }
+            RequestTokenError::Request(AdapterError::Timeout) => {
+                BitrixError::Timeout { method: METHOD.into(), seconds: self.timeout.as_secs() }
+            }
+            RequestTokenError::Request(AdapterError::Transport(cause)) => {
+                BitrixError::Transport { method: METHOD.into(), cause }
+            }
+            RequestTokenError::Request(AdapterError::ServerFault(status)) => BitrixError::BadResponse {
                 method: METHOD.into(),
-            })
+                status,
+                problem: "the OAuth server failed (a server error page, not an OAuth answer)".into(),
+            },
+            RequestTokenError::Request(AdapterError::Other(problem)) => {
+                BitrixError::BadResponse { method: METHOD.into(), status: 0, problem }
+            }
+            RequestTokenError::Parse(e, _) => {
+                BitrixError::BadResponse { method: METHOD.into(), status: 0, problem: e.to_string() }
+            }
+            RequestTokenError::Other(problem) => BitrixError::BadResponse { method: METHOD.into(), status: 0, problem },
         }
-        RequestTokenError::Request(e) if e.0 == "timed out" => {
-            BitrixError::Timeout { method: METHOD.into(), seconds: 0 }
-        }
-        RequestTokenError::Request(e) => BitrixError::Transport { method: METHOD.into(), cause: e.0 },
-        RequestTokenError::Parse(e, _) => {
-            BitrixError::BadResponse { method: METHOD.into(), status: 0, problem: e.to_string() }
-        }
-        RequestTokenError::Other(problem) => BitrixError::BadResponse { method: METHOD.into(), status: 0, problem },
     }
 }
 
-/// Whether a token-endpoint refusal means the refresh token is dead for good.
+/// Whether a token-endpoint refusal means the refresh token is dead for good: the server refuses this grant
+/// (`invalid_grant`), the app (`invalid_client`, `wrong_client`), its scopes (`invalid_scope`: the refresh
+/// asks for none, so the pair's own scope is refused) or its payment (`PAYMENT_REQUIRED`, reference 4.2:
+/// "trial/paid period expired or app removed"). None of these passes by itself; an administrator must
+/// re-authorise (or reinstall, or pay first).
 pub fn is_dead_grant(e: &BitrixError) -> bool {
     matches!(
         e.code(),
-        Some(ErrorCode::InvalidGrant | ErrorCode::PaymentRequired | ErrorCode::InvalidClient | ErrorCode::WrongClient)
+        Some(
+            ErrorCode::InvalidGrant
+                | ErrorCode::PaymentRequired
+                | ErrorCode::InvalidClient
+                | ErrorCode::WrongClient
+                | ErrorCode::InvalidScope
+        )
     )
 }
 

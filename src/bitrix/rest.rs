@@ -483,7 +483,7 @@ impl<S: TokenStore> Caller<'_, S> {
                     match (&self.auth, held) {
                         (Auth::Stored(owner), Some(stale)) if refreshes < MAX_REFRESHES_PER_CALL => {
                             refreshes += 1;
-                            let fresh = self.bitrix.tokens.renew(owner, &stale).await?;
+                            let fresh = self.bitrix.tokens.renew(owner, &stale, deadline).await?;
                             *self.current.lock().await = Some(fresh);
                             continue;
                         }
@@ -494,6 +494,12 @@ impl<S: TokenStore> Caller<'_, S> {
                     let until = rest.pacer.block(portal, method, Duration::from_secs(60));
                     rest.pacer.share_block(portal, method, until.saturating_duration_since(Instant::now())).await;
                     (Retry::GaveUp(GaveUp::Limits), e.to_string(), Duration::ZERO)
+                }
+                Failure::Api(e) if e.code.refuses_the_app() => {
+                    if let Auth::Stored(owner) = &self.auth {
+                        self.bitrix.tokens.app_refused(owner, &e).await;
+                    }
+                    return Err(BitrixError::Api(e));
                 }
                 Failure::Api(e) if e.code.is_limit() => {
                     (Retry::GaveUp(GaveUp::Limits), e.to_string(), next_delay(&mut delays))

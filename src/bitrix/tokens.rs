@@ -2,22 +2,28 @@
 //!
 //! Bitrix24's refresh tokens are single-use, so two workers refreshing the same pair lose it. A refresh
 //! happens only when the portal answers `expired_token` (never on a timer), and at most once at a time
-//! per token owner: within a process behind a mutex, across instances behind a lease claimed in the store
-//! by compare-and-swap on the pair's version. Whoever does not hold the lease waits for the new pair
-//! instead of spending a refresh token that is already dead.
+//! per token owner: within a process every caller with the same stale pair shares one refresh, across
+//! instances a lease claimed in the store by compare-and-swap on the pair's version lets one of them
+//! refresh while the others wait for the new pair instead of spending a refresh token that is already dead.
+//!
+//! The refresh runs as a task of its own, bounded below the lease: a caller that stops waiting (its time
+//! ran out, or its request was dropped) does not abandon it, so a pair the OAuth server sends late is still
+//! stored, and a hung OAuth server holds the lease no longer than [`REFRESH_LIMIT`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use secrecy::SecretString;
 
-use super::error::{BitrixError, StoreFailure};
+use super::error::{ApiError, BitrixError, StoreFailure};
 use super::oauth::{OAuthClient, is_dead_grant};
 use crate::domain::{MemberId, SessionId, StoredTokens, SwapOutcome, TokenPair};
-use crate::keyed_locks::KeyedLocks;
 
 /// Whose tokens: a portal's (stored at install, for app-level work) or a manager's iframe session.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,8 +82,12 @@ pub trait TokenStore: Send + Sync + 'static {
 
 /// How long a refresh claim holds: longer than a refresh can take.
 const LEASE: Duration = Duration::from_secs(20);
+/// The longest a refresh may wait for the OAuth server, whatever its client allows: well inside the lease,
+/// so no other instance takes the lease over while this one may still receive a new pair.
+pub const REFRESH_LIMIT: Duration = Duration::from_secs(15);
 /// How often a waiter looks for the new pair.
 const POLL: Duration = Duration::from_millis(25);
+const TOKEN_METHOD: &str = "oauth/token";
 
 /// Counts of what refreshing did, for tests and metrics.
 #[derive(Debug, Default)]
@@ -99,25 +109,118 @@ impl RefreshStats {
     }
 }
 
-/// The process-wide refresher: one in-flight refresh per owner, the store's lease across instances.
+type Renewal = Shared<BoxFuture<'static, Result<StoredTokens, BitrixError>>>;
+type Flights = Mutex<HashMap<(TokenOwner, i64), Renewal>>;
+
+/// The process-wide refresher: one in-flight refresh per owner and stale pair, the store's lease across
+/// instances.
 pub struct TokenManager<S: TokenStore> {
+    refresher: Refresher<S>,
+    flights: Arc<Flights>,
+    pub stats: Arc<RefreshStats>,
+}
+
+/// What a refresh task needs, cloned into it.
+struct Refresher<S: TokenStore> {
     store: Arc<S>,
     oauth: OAuthClient,
-    gates: KeyedLocks<TokenOwner>,
-    pub stats: RefreshStats,
+    stats: Arc<RefreshStats>,
     observer: Option<Arc<dyn super::log::CallObserver>>,
+}
+
+impl<S: TokenStore> Clone for Refresher<S> {
+    fn clone(&self) -> Self {
+        Refresher {
+            store: self.store.clone(),
+            oauth: self.oauth.clone(),
+            stats: self.stats.clone(),
+            observer: self.observer.clone(),
+        }
+    }
 }
 
 impl<S: TokenStore> TokenManager<S> {
     pub fn new(store: Arc<S>, oauth: OAuthClient) -> TokenManager<S> {
-        TokenManager { store, oauth, gates: KeyedLocks::default(), stats: RefreshStats::default(), observer: None }
+        let stats = Arc::new(RefreshStats::default());
+        TokenManager {
+            refresher: Refresher { store, oauth, stats: stats.clone(), observer: None },
+            flights: Arc::default(),
+            stats,
+        }
     }
 
     pub fn with_observer(mut self, observer: Arc<dyn super::log::CallObserver>) -> Self {
-        self.observer = Some(observer);
+        self.refresher.observer = Some(observer);
         self
     }
 
+    pub fn store(&self) -> &Arc<S> {
+        &self.refresher.store
+    }
+
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.refresher.oauth
+    }
+
+    pub async fn load(&self, owner: &TokenOwner) -> Result<StoredTokens, BitrixError> {
+        self.refresher.load(owner).await
+    }
+
+    /// The portal said the access token of `stale` expired: returns a working pair, refreshing it if no one
+    /// else has. Exactly one refresh happens however many callers arrive with the same stale pair. A caller
+    /// waits until `deadline` at most; then it gets [`BitrixError::RenewalFailed`] while the refresh goes on.
+    pub async fn renew(
+        &self,
+        owner: &TokenOwner,
+        stale: &StoredTokens,
+        deadline: Instant,
+    ) -> Result<StoredTokens, BitrixError> {
+        let started = Instant::now();
+        let renewal = {
+            let mut flights = self.flights.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let key = (owner.clone(), stale.version);
+            flights.entry(key.clone()).or_insert_with(|| self.launch(key)).clone()
+        };
+        match tokio::time::timeout_at(deadline.into(), renewal).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::warn!(owner = %owner, "gave up waiting for the token refresh; it goes on without this call");
+                let waited = BitrixError::Timeout { method: TOKEN_METHOD.into(), seconds: started.elapsed().as_secs() };
+                Err(BitrixError::RenewalFailed { cause: Box::new(waited) })
+            }
+        }
+    }
+
+    /// Starts the refresh of `owner`'s pair at `version` as a task of its own, shared by every caller.
+    fn launch(&self, key: (TokenOwner, i64)) -> Renewal {
+        let refresher = self.refresher.clone();
+        let flights = self.flights.clone();
+        let task = tokio::spawn(async move {
+            let outcome = refresher.renew(key.0.clone(), key.1).await;
+            flights.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&key);
+            outcome
+        });
+        async move {
+            task.await.unwrap_or_else(|e| Err(BitrixError::Invalid(format!("the token refresh stopped: {e}"))))
+        }
+        .boxed()
+        .shared()
+    }
+
+    /// The portal refused the app itself ([`super::ErrorCode::refuses_the_app`]) to a call made with
+    /// `owner`'s tokens: the portal is marked as needing re-authorisation, for every user, so the app stops
+    /// calling with a pair that will not work and shows administrators the way back.
+    pub async fn app_refused(&self, owner: &TokenOwner, e: &ApiError) {
+        let portal = TokenOwner::Portal(owner.member_id().clone());
+        let reason = format!("the portal refused the app: {e}");
+        tracing::warn!(owner = %owner, error = %e.raw_code, "the portal refused the app; re-authorisation needed");
+        if let Err(failure) = self.refresher.store.refresh_failed(&portal, &reason).await {
+            tracing::error!(error = %failure, "cannot mark the portal as needing re-authorisation");
+        }
+    }
+}
+
+impl<S: TokenStore> Refresher<S> {
     fn count(&self, counter: &AtomicU64, outcome: &str) {
         counter.fetch_add(1, Ordering::Relaxed);
         if let Some(o) = &self.observer {
@@ -125,29 +228,23 @@ impl<S: TokenStore> TokenManager<S> {
         }
     }
 
-    pub fn store(&self) -> &Arc<S> {
-        &self.store
-    }
-
-    pub fn oauth(&self) -> &OAuthClient {
-        &self.oauth
-    }
-
-    pub async fn load(&self, owner: &TokenOwner) -> Result<StoredTokens, BitrixError> {
+    async fn load(&self, owner: &TokenOwner) -> Result<StoredTokens, BitrixError> {
         self.store
             .load(owner)
             .await?
             .ok_or_else(|| BitrixError::NeedsReauthorisation { reason: format!("no tokens are stored for {owner}") })
     }
 
-    /// The portal said the access token of `stale` expired: returns a working pair, refreshing it if no one
-    /// else has. Exactly one refresh happens however many callers arrive with the same stale pair.
-    pub async fn renew(&self, owner: &TokenOwner, stale: &StoredTokens) -> Result<StoredTokens, BitrixError> {
-        let _held = self.gates.lock(owner).await;
+    /// Owns what it needs, so the refresh can run as a task of its own.
+    fn renew(self, owner: TokenOwner, stale_version: i64) -> BoxFuture<'static, Result<StoredTokens, BitrixError>> {
+        async move { self.renew_now(&owner, stale_version).await }.boxed()
+    }
+
+    async fn renew_now(&self, owner: &TokenOwner, stale_version: i64) -> Result<StoredTokens, BitrixError> {
         let deadline = Instant::now() + LEASE + Duration::from_secs(2);
         loop {
             let current = self.load(owner).await?;
-            if current.version != stale.version {
+            if current.version != stale_version {
                 // Another task or instance already renewed it.
                 self.count(&self.stats.adopted, "adopted");
                 return Ok(current);
@@ -165,13 +262,17 @@ impl<S: TokenStore> TokenManager<S> {
     }
 
     async fn refresh_claimed(&self, owner: &TokenOwner, current: StoredTokens) -> Result<StoredTokens, BitrixError> {
-        match self.oauth.refresh(&current.tokens.refresh_token).await {
+        let limit = self.oauth.timeout().min(REFRESH_LIMIT);
+        let answer = tokio::time::timeout(limit, self.oauth.refresh(&current.tokens.refresh_token))
+            .await
+            .unwrap_or_else(|_| Err(BitrixError::Timeout { method: TOKEN_METHOD.into(), seconds: limit.as_secs() }));
+        match answer {
             Ok(grant) => {
                 if grant.member_id != *owner.member_id() {
                     self.count(&self.stats.failed, "failed");
                     let _ = self.store.release_refresh(owner, current.version).await;
                     return Err(BitrixError::BadResponse {
-                        method: "oauth/token".into(),
+                        method: TOKEN_METHOD.into(),
                         status: 200,
                         problem: "the OAuth server answered for another portal".into(),
                     });
@@ -206,7 +307,7 @@ impl<S: TokenStore> TokenManager<S> {
                 self.count(&self.stats.failed, "failed");
                 tracing::warn!(owner = %owner, error = %e.kind(), "refresh failed");
                 let _ = self.store.release_refresh(owner, current.version).await;
-                Err(e)
+                Err(BitrixError::RenewalFailed { cause: Box::new(e) })
             }
         }
     }

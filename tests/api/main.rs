@@ -15,6 +15,7 @@ mod metrics;
 mod outage;
 mod pages;
 mod placements;
+mod renewal;
 mod sandbox;
 mod scale;
 mod screens;

@@ -6,16 +6,19 @@ mod errors;
 mod faults;
 mod limits;
 mod log;
+mod oauth_faults;
 mod redirect;
 mod refresh;
+mod refusals;
+mod token_endpoint;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use b24_calllist::bitrix::{Auth, Bitrix, ClientConfig, OAuthClient, RateLimit, RestClient, TokenManager, TokenOwner};
-use b24_calllist::domain::{MemberId, PortalStatus, TokenPair};
+use b24_calllist::domain::{Lang, MemberId, PortalStatus, TokenPair, UserId};
 use b24_calllist::sandbox::{Sandbox, SandboxConfig};
-use b24_calllist::store::{PortalInstall, RestLogWriter, Store, spawn_rest_log};
+use b24_calllist::store::{NewSession, PortalInstall, RestLogWriter, Store, spawn_rest_log};
 use secrecy::SecretString;
 use url::Url;
 
@@ -115,6 +118,54 @@ impl Fixture {
             self.endpoint.clone(),
             Auth::Stored(TokenOwner::Portal(self.member_id.clone())),
         )
+    }
+
+    /// A manager's session, as an iframe open stores it: their fresh pair, refreshed in the store.
+    pub async fn session_of(&self, user_id: u64) -> TokenOwner {
+        let t = self.sandbox.issue_tokens(user_id).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let session_id = self
+            .store
+            .create_session(&NewSession {
+                member_id: self.member_id.clone(),
+                user_id: UserId::new(user_id).unwrap(),
+                user_name: format!("user {user_id}"),
+                lang: Lang::En,
+                is_admin: false,
+                tokens: TokenPair {
+                    access_token: SecretString::from(t.access_token),
+                    refresh_token: SecretString::from(t.refresh_token),
+                    expires_at: now + t.expires_in as i64,
+                },
+                ends_at: now + 3600,
+            })
+            .await
+            .unwrap();
+        TokenOwner::Session { member_id: self.member_id.clone(), session_id }
+    }
+
+    /// A caller with the stored tokens of `owner`.
+    pub fn stored(&self, owner: &TokenOwner) -> b24_calllist::bitrix::Caller<'_, Store> {
+        self.bitrix.caller(self.member_id.clone(), self.endpoint.clone(), Auth::Stored(owner.clone()))
+    }
+
+    /// Installs the portal again (a reinstall makes it active whatever its status).
+    pub async fn reinstall(&self) {
+        install_portal(&self.sandbox, &self.store).await;
+    }
+
+    pub async fn status(&self) -> PortalStatus {
+        self.store.portal(&self.member_id).await.unwrap().unwrap().status
+    }
+
+    /// The sequence number of the last call the sandbox received.
+    pub fn last_seq(&self) -> u64 {
+        self.sandbox.calls().last().map(|c| c.seq).unwrap_or(0)
+    }
+
+    /// The calls of `method` the sandbox received after `since`.
+    pub fn calls_since(&self, method: &str, since: u64) -> Vec<b24_calllist::sandbox::CallRecord> {
+        self.sandbox.calls_of(method).into_iter().filter(|c| c.seq > since).collect()
     }
 
     /// A caller with a fresh token of one sandbox user, never refreshed.
