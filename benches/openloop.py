@@ -338,10 +338,11 @@ def main_open_loop(args):
             # cached throughout (16 s is within the cache's 20 s).
             os.makedirs(args.perf, exist_ok=True)
             results = [run_phase(stack, hello_client, hello.pid, phase, 16, args.perf, 4 * MANAGERS / PERIOD)
-                       for phase in ("uncached", "hits")]
+                       for phase in (args.phases or "uncached,hits").split(",")]
         else:
             lengths = {"uncached": SECONDS, "cached": SECONDS * 4 // 3, "first": SECONDS // 2, "hits": 16}
-            results = [run_phase(stack, hello_client, hello.pid, phase, lengths[phase]) for phase in args.phases.split(",")]
+            results = [run_phase(stack, hello_client, hello.pid, phase, lengths[phase])
+                       for phase in (args.phases or "uncached,cached,first").split(",")]
         report_open_loop(results)
         print("\napp RSS idle %.1f MB, after the phases %.1f MB" % (stack.idle / 1024, rss_kib(stack.app.pid) / 1024))
     finally:
@@ -509,8 +510,8 @@ def run():
     ap.add_argument("--memory", action="store_true", help="idle RSS and RSS after 10,000 opens")
     ap.add_argument("--app", metavar="BIN", help="the open loop against another build of the app (the sandbox is "
                     "still this build's)")
-    ap.add_argument("--phases", default="uncached,cached,first",
-                    help="open-loop phases to run, of uncached, cached, first, hits (16 s, every open cached)")
+    ap.add_argument("--phases", help="phases to run, of uncached, cached, first, hits (16 s, every open cached); "
+                    "default uncached,cached,first, and uncached,hits with --perf")
     ap.add_argument("--perf", metavar="DIR", help="record uncached and cached opens with perf into DIR")
     args = ap.parse_args()
     for path in (BIN, HELLO):
