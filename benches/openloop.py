@@ -497,14 +497,6 @@ def main_memory(args):
 
 
 def main():
-    print("load average before: %s" % load_average(), flush=True)
-    try:
-        run()
-    finally:
-        print("load average after: %s" % load_average())
-
-
-def run():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--closed", metavar="OLD_BIN", help="closed loop at 50 sessions, this build and OLD_BIN")
     ap.add_argument("--memory", action="store_true", help="idle RSS and RSS after 10,000 opens")
@@ -517,6 +509,14 @@ def run():
     for path in (BIN, HELLO):
         if not os.path.exists(path):
             sys.exit("build first: cargo build --release --bin b24-calllist --example hello")
+    print("load average before: %s" % load_average(), flush=True)
+    try:
+        run(args)
+    finally:
+        print("load average after: %s" % load_average())
+
+
+def run(args):
     if args.closed:
         main_closed(args)
     elif args.memory:
