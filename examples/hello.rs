@@ -1,5 +1,5 @@
 //! The floor for the server-overhead benchmark: a hello-world actix-web handler, built and measured in the
-//! same run as the app (`benches/overhead.sh`). Usage: `hello ADDR`.
+//! same run as the app (`benches/overhead.py`, `benches/openloop.py`). Usage: `hello ADDR`.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 
