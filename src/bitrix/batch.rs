@@ -63,10 +63,11 @@ impl BatchOutcome {
     }
 }
 
-fn entries(v: Option<&Value>) -> Vec<(String, Value)> {
+/// One of the answer's maps, taken out of it (not copied: results can be large).
+fn entries(v: Option<Value>) -> Vec<(String, Value)> {
     match v {
-        Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v.clone())).collect(),
+        Some(Value::Object(m)) => m.into_iter().collect(),
+        Some(Value::Array(items)) => items.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
         _ => Vec::new(),
     }
 }
@@ -111,14 +112,14 @@ impl<S: TokenStore> Caller<'_, S> {
         params.insert("cmd".into(), Value::Object(cmd));
         let before = self.requests_sent();
         let envelope = self.call_with("batch", params, repeatable).await?;
-        let mut out = parse(commands, &envelope.result)?;
+        let mut out = parse(commands, envelope.result)?;
         out.requests = self.requests_sent() - before;
         Ok(out)
     }
 }
 
-fn parse(commands: &[Command], result: &Value) -> Result<BatchOutcome, BitrixError> {
-    let Value::Object(body) = result else {
+fn parse(commands: &[Command], result: Value) -> Result<BatchOutcome, BitrixError> {
+    let Value::Object(mut body) = result else {
         return Err(BitrixError::BadResponse {
             method: "batch".into(),
             status: 200,
@@ -128,10 +129,10 @@ fn parse(commands: &[Command], result: &Value) -> Result<BatchOutcome, BitrixErr
     let method_of =
         |key: &str| commands.iter().find(|c| c.key == key).map(|c| c.method.clone()).unwrap_or_else(|| "batch".into());
     let mut out = BatchOutcome::default();
-    for (k, v) in entries(body.get("result")) {
+    for (k, v) in entries(body.remove("result")) {
         out.results.insert(k, v);
     }
-    for (k, v) in entries(body.get("result_error")) {
+    for (k, v) in entries(body.remove("result_error")) {
         let raw = v.get("error").map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string()));
         let raw = raw.unwrap_or_default();
         let error = ApiError {
@@ -144,12 +145,12 @@ fn parse(commands: &[Command], result: &Value) -> Result<BatchOutcome, BitrixErr
         out.results.remove(&k);
         out.errors.insert(k, error);
     }
-    for (k, v) in entries(body.get("result_total")) {
+    for (k, v) in entries(body.remove("result_total")) {
         if let Some(n) = as_u64(&v) {
             out.totals.insert(k, n);
         }
     }
-    for (k, v) in entries(body.get("result_next")) {
+    for (k, v) in entries(body.remove("result_next")) {
         if let Some(n) = as_u64(&v) {
             out.nexts.insert(k, n);
         }
@@ -167,7 +168,7 @@ mod tests {
         let cmds = [Command::new("0", "user.current", json!({})), Command::new("1", "profile", json!({}))];
         let out = parse(
             &cmds,
-            &json!({"result": [{"ID": "1"}], "result_error": {"1": {"error": "ACCESS_DENIED", "error_description": "no"}},
+            json!({"result": [{"ID": "1"}], "result_error": {"1": {"error": "ACCESS_DENIED", "error_description": "no"}},
                     "result_total": [], "result_next": []}),
         )
         .unwrap();

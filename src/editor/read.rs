@@ -114,7 +114,8 @@ pub async fn overview<S: TokenStore>(caller: &Caller<'_, S>, page: u64) -> Resul
         let ids: Vec<u64> = creators.iter().map(|u| u.get()).collect();
         second.push(Command::new("users", "user.get", json!({ "FILTER": { "ID": ids } })));
     }
-    let mut sizes = caller.batch_once(&second, false).await?;
+    // A page of 50 lists and the creators' names are 51 commands: two requests when the page is full.
+    let mut sizes = caller.batch(&second).await?;
     requests += sizes.requests;
     let names = sizes.take("users").ok().map(|v| user_names(&v)).unwrap_or_default();
     let lists = lists

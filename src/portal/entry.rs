@@ -167,12 +167,18 @@ impl Portals {
             tracing::info!("a request without a valid session reference");
             return Err(SessionError::Ended { lang: None });
         };
+        if let Some(recent) = self.recent.get(&id) {
+            let (session, portal) = (recent.session.clone(), recent.portal.clone());
+            return Ok(Entered { session, portal, first_reads: Default::default() });
+        }
         let Some(session) = self.store.session(&id).await? else {
             return Err(SessionError::Ended { lang: None });
         };
         match self.store.portal(&session.member_id).await? {
             Some(portal) if portal.status.is_installed() => {
-                Ok(Entered { session, portal, first_reads: Default::default() })
+                let entered = Entered { session, portal, first_reads: Default::default() };
+                self.recent.insert(id, std::sync::Arc::new(entered.clone()));
+                Ok(entered)
             }
             _ => Err(SessionError::Ended { lang: Some(session.lang) }),
         }

@@ -35,13 +35,18 @@ pub struct Portals {
     /// The app's handler: the iframe and every placement open it.
     app_url: Url,
     guard: Arc<guard::Guard>,
+    /// Sessions resumed lately, with their portals: most pages of a session come seconds apart, and the
+    /// database need not be asked each time. Short-lived, so an ended session or an uninstall shows soon.
+    recent: moka::sync::Cache<crate::domain::SessionId, Arc<Entered>>,
 }
 
 impl Portals {
     pub fn new(store: Arc<Store>, bitrix: Arc<Bitrix<Store>>, signer: Signer, base_url: &Url) -> Portals {
         let events_url = base_url.join("events").unwrap_or_else(|_| base_url.clone());
         let app_url = base_url.join("app").unwrap_or_else(|_| base_url.clone());
-        Portals { store, bitrix, signer, events_url, app_url, guard: Arc::default() }
+        let recent =
+            moka::sync::Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(5)).build();
+        Portals { store, bitrix, signer, events_url, app_url, guard: Arc::default(), recent }
     }
 
     pub fn store(&self) -> &Store {

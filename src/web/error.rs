@@ -160,6 +160,11 @@ impl From<BadId> for PageError {
 
 impl From<BitrixError> for PageError {
     fn from(e: BitrixError) -> Self {
+        if let BitrixError::Store(cause) = &e {
+            // The tokens could not be read: it is the app's storage that is away, not Bitrix24.
+            tracing::error!(error = %cause, "the store failed under a Bitrix24 call");
+            return PageError::new(StatusCode::SERVICE_UNAVAILABLE, Problem::Storage);
+        }
         let status = match &e {
             BitrixError::Api(a) if a.code.is_auth() => StatusCode::UNAUTHORIZED,
             BitrixError::NeedsReauthorisation { .. } => StatusCode::UNAUTHORIZED,

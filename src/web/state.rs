@@ -9,7 +9,7 @@ use crate::editor::{Screen, Tally};
 use crate::keyed_locks::KeyedLocks;
 use crate::metrics::Metrics;
 use crate::portal::Portals;
-use crate::store::{RestLogWriter, Store};
+use crate::store::{AuditRecord, RestLogWriter, Store};
 
 pub struct AppState {
     pub portals: Portals,
@@ -31,6 +31,7 @@ pub struct AppState {
 pub struct Reads {
     screens: moka::sync::Cache<ScreenKey, Arc<Screen>>,
     counts: moka::sync::Cache<(SessionId, ListId), Arc<Counted>>,
+    histories: moka::sync::Cache<(SessionId, ListId), Arc<Vec<AuditRecord>>>,
 }
 
 /// A screen of a list: the session, the list, the page and the status filter.
@@ -59,6 +60,7 @@ impl Default for Reads {
                 .support_invalidation_closures()
                 .build(),
             counts: moka::sync::Cache::builder().max_capacity(20_000).time_to_live(COUNT_TTL).build(),
+            histories: moka::sync::Cache::builder().max_capacity(5_000).time_to_live(SCREEN_TTL).build(),
         }
     }
 }
@@ -82,10 +84,20 @@ impl Reads {
         self.counts.insert((session.clone(), list), Arc::new(counted));
     }
 
+    /// A list's history as this session read it lately.
+    pub fn history(&self, session: &SessionId, list: ListId) -> Option<Arc<Vec<AuditRecord>>> {
+        self.histories.get(&(session.clone(), list))
+    }
+
+    pub fn keep_history(&self, session: &SessionId, list: ListId, records: Arc<Vec<AuditRecord>>) {
+        self.histories.insert((session.clone(), list), records);
+    }
+
     /// Forgets what this session read of `list` (after a save or a conflict).
     pub fn forget_list(&self, session: &SessionId, list: ListId) {
         let session = session.clone();
         self.counts.invalidate(&(session.clone(), list));
+        self.histories.invalidate(&(session.clone(), list));
         let _ = self.screens.invalidate_entries_if(move |k, _| k.0 == session && k.1 == list);
     }
 }

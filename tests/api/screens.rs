@@ -169,3 +169,18 @@ async fn the_small_things_a_manager_notices(engine: Engine) {
     assert_eq!(app.sandbox.lists().len(), before, "nothing created before the confirmation");
 }
 on_both_engines_app!(the_small_things_a_manager_notices);
+
+async fn a_portal_with_a_full_page_of_lists_opens_and_pages(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let contacts: Vec<u64> = app.sandbox.contacts().iter().take(3).map(|c| c.id).collect();
+    for _ in 0..55 {
+        app.sandbox.add_list(b24_calllist::sandbox::EntityKind::Contact, &contacts, None, MANAGER);
+    }
+    let (status, page) = app.open_as(MANAGER).await;
+    assert_eq!(status, 200, "a portal with more than a page of call lists opens: {page}");
+    assert_eq!(page.matches("data-open-list=").count(), 50, "a page of 50");
+    let m = Manager::open(&app, MANAGER).await;
+    let (_, next) = m.post("lists", &[("page", "1")]).await;
+    assert!(next.matches("data-open-list=").count() >= 5, "the rest on the next page");
+}
+on_both_engines_app!(a_portal_with_a_full_page_of_lists_opens_and_pages);

@@ -289,13 +289,7 @@ pub async fn editor_page(
         }),
         false => None,
     };
-    let mut records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
-    // A save the app could not finish (it stopped, or the answer was lost) is settled from the list as it is.
-    if records.iter().any(|r| r.entry.outcome == crate::domain::AuditOutcome::Pending)
-        && editor::reconcile(&caller, &state.store, &m.portal.member_id, id).await.unwrap_or(0) > 0
-    {
-        records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
-    }
+    let records = history_of(state, m, id, &caller).await?;
     let now = chrono::Utc::now().timestamp();
     let page = ListPage {
         t,
@@ -353,6 +347,31 @@ pub fn item_filter(f: &CrmFilter) -> ItemFilter {
         created_from: f.from.clone(),
         created_to: f.to.clone(),
     }
+}
+
+/// The list's history: as this session read it lately, or read now. A save the app could not finish (it
+/// stopped, or the answer was lost) is settled from the list as it is first, and a history holding a save
+/// still pending is not kept.
+async fn history_of(
+    state: &AppState,
+    m: &Manager,
+    id: ListId,
+    caller: &crate::bitrix::Caller<'_, crate::store::Store>,
+) -> Result<Arc<Vec<crate::store::AuditRecord>>, PageError> {
+    if let Some(kept) = state.reads.history(&m.session.id, id) {
+        return Ok(kept);
+    }
+    let pending =
+        |r: &[crate::store::AuditRecord]| r.iter().any(|r| r.entry.outcome == crate::domain::AuditOutcome::Pending);
+    let mut records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
+    if pending(&records) && editor::reconcile(caller, &state.store, &m.portal.member_id, id).await.unwrap_or(0) > 0 {
+        records = state.store.audit(&m.portal.member_id, Some(id), 10).await?;
+    }
+    let records = Arc::new(records);
+    if !pending(&records) {
+        state.reads.keep_history(&m.session.id, id, records.clone());
+    }
+    Ok(records)
 }
 
 /// A status by the portal's own name for it.
