@@ -461,3 +461,29 @@ async fn a_companys_card_tab_shows_its_lists_and_takes_it_out_of_one() {
     assert!(!app.sandbox.list(from).unwrap().member_ids().contains(&2), "company 2 is out of list {from}");
     b.finish().await;
 }
+
+/// A web form deleted in the CRM between the review and the save: the save is refused with words that say
+/// so, in both languages, and the list is left as it was.
+#[tokio::test]
+async fn a_web_form_deleted_meanwhile_is_explained_and_nothing_is_saved() {
+    let Some(b) = Browser::start().await else { return };
+    let app = TestApp::installed().await;
+    let list = app.sandbox.lists()[0].id;
+    for (lang, words) in [("en", "no longer exists"), ("ru", "больше нет")] {
+        let form = app.sandbox.webforms().into_iter().find(|w| w.active && Some(w.id) != app.sandbox.list(list).unwrap().webform_id).unwrap();
+        let before = app.sandbox.list(list).unwrap();
+        open_portal(&b, &app, MANAGER, lang).await;
+        b.click(&format!("[data-open-list=\"{list}\"]")).await;
+        b.wait("#form-choice").await;
+        b.eval(&format!("document.getElementById('form-choice').value = '{}'; return true;", form.id)).await;
+        b.click("#review").await;
+        b.wait("#confirm").await;
+        assert!(app.sandbox.delete_webform(form.id), "the form is deleted in the CRM");
+        b.click("#confirm").await;
+        let text = b.text("[data-notice=\"error\"]").await;
+        assert!(text.contains(words), "{lang}: {text}");
+        let after = app.sandbox.list(list).unwrap();
+        assert_eq!((after.webform_id, after.member_ids()), (before.webform_id, before.member_ids()), "nothing saved");
+    }
+    b.finish().await;
+}
