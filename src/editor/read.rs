@@ -163,6 +163,10 @@ pub struct Screen {
     pub full: bool,
     /// The portal answered that this page has nothing the viewer may read.
     pub nothing_visible: bool,
+    /// Who can be responsible for a contact or company (active users), for picking by CRM filter.
+    pub users: Vec<(UserId, String)>,
+    /// The CRM's sources (`SOURCE` directory), as `(STATUS_ID, name)`, for the same.
+    pub sources: Vec<(String, String)>,
     pub requests: u32,
 }
 
@@ -206,6 +210,9 @@ pub async fn screen<S: TokenStore>(
         Command::new("statuses", "crm.calllist.statuslist", json!({})),
         Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
         Command::new("page", "crm.calllist.items.get", items),
+        // For picking by CRM filter; a portal that refuses either just leaves its choice empty.
+        Command::new("users", "user.get", json!({ "FILTER": { "ACTIVE": true }, "sort": "LAST_NAME", "order": "ASC" })),
+        Command::new("sources", "crm.status.list", json!({ "filter": { "ENTITY_ID": "SOURCE" } })),
     ];
     let rows = read.expected_rows.unwrap_or(PAGE).min(PAGE);
     if let Some(entity) = read.entity
@@ -222,6 +229,21 @@ pub async fn screen<S: TokenStore>(
         Err(e) if is_empty_page(&e) => (Vec::new(), true),
         Err(e) => return Err(e),
     };
+    let mut users: Vec<(UserId, String)> =
+        out.take("users").map(|v| user_names(&v).into_iter().collect()).unwrap_or_default();
+    users.sort_by(|a, b| a.1.cmp(&b.1));
+    let sources = out
+        .take("sources")
+        .map(|v| {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    Some((r["STATUS_ID"].as_str()?.to_owned(), r["NAME"].as_str().unwrap_or_default().to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut names = HashMap::new();
     if read.entity == Some(list_row.entity_type)
         && let Ok(rows) = out.take("names")
@@ -243,6 +265,8 @@ pub async fn screen<S: TokenStore>(
         members,
         names,
         nothing_visible,
+        users,
+        sources,
         requests: caller.requests_sent() - before,
     })
 }

@@ -137,6 +137,8 @@ impl SaveOutcome {
             nothing_visible: members.is_empty(),
             names: members.iter().filter_map(|m| self.first_page.get(&m.id).map(|i| (m.id, i.clone()))).collect(),
             members,
+            users: Vec::new(),
+            sources: Vec::new(),
             requests: 0,
         }
     }

@@ -470,7 +470,12 @@ async fn a_web_form_deleted_meanwhile_is_explained_and_nothing_is_saved() {
     let app = TestApp::installed().await;
     let list = app.sandbox.lists()[0].id;
     for (lang, words) in [("en", "no longer exists"), ("ru", "больше нет")] {
-        let form = app.sandbox.webforms().into_iter().find(|w| w.active && Some(w.id) != app.sandbox.list(list).unwrap().webform_id).unwrap();
+        let form = app
+            .sandbox
+            .webforms()
+            .into_iter()
+            .find(|w| w.active && Some(w.id) != app.sandbox.list(list).unwrap().webform_id)
+            .unwrap();
         let before = app.sandbox.list(list).unwrap();
         open_portal(&b, &app, MANAGER, lang).await;
         b.click(&format!("[data-open-list=\"{list}\"]")).await;

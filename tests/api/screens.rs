@@ -184,3 +184,55 @@ async fn a_portal_with_a_full_page_of_lists_opens_and_pages(engine: Engine) {
     assert!(next.matches("data-open-list=").count() >= 5, "the rest on the next page");
 }
 on_both_engines_app!(a_portal_with_a_full_page_of_lists_opens_and_pages);
+
+async fn picking_by_crm_filter_counts_before_adding_and_adds_all_that_match(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    for i in 0..3 {
+        app.sandbox.add_contact_with(b24_calllist::sandbox::Contact {
+            name: format!("Partner{i}"),
+            last_name: "Filtered".into(),
+            assigned_by_id: 6,
+            source_id: "PARTNER".into(),
+            created_time: "2025-03-10T10:00:00+03:00".into(),
+            ..Default::default()
+        });
+    }
+    let members = app.sandbox.list(list).unwrap().member_ids();
+    let expected: Vec<u64> = app
+        .sandbox
+        .contacts()
+        .iter()
+        .filter(|c| c.assigned_by_id == 6 && c.source_id == "PARTNER" && c.created_time.starts_with("2025-03"))
+        .map(|c| c.id)
+        .collect();
+    let m = Manager::open(&app, MANAGER).await;
+    let (_, page) = m.post(&format!("lists/{list}"), &[("etype", "contact")]).await;
+    let select = &page[page.find("id=\"f-user\"").unwrap()..];
+    assert!(select[..select.find("</select>").unwrap()].contains("value=\"6\""), "responsible users to choose from");
+    let filter = [
+        ("etype", "contact"),
+        ("go", "filter:0"),
+        ("f_user", "6"),
+        ("f_source", "PARTNER"),
+        ("f_from", "2025-03-01"),
+        ("f_to", "2025-03-31"),
+    ];
+    let (_, found) = m.post(&format!("lists/{list}"), &filter).await;
+    let shown = crate::harness::hidden_value(&found, "match_total");
+    assert_eq!(shown, expected.len().to_string(), "the count before adding");
+    let mut review = filter.to_vec();
+    review.retain(|(k, _)| *k != "go");
+    review.extend([("go", "review"), ("all_matching", "1"), ("match_total", shown.as_str()), ("form", "keep")]);
+    let (_, preview) = m.post(&format!("lists/{list}"), &review).await;
+    let new: Vec<&u64> = expected.iter().filter(|id| !members.contains(id)).collect();
+    for id in &new {
+        assert!(
+            preview.contains(&format!("data-added=\"{id}\"")),
+            "{id} is added with all that match:\n{}",
+            notices(&preview)
+        );
+    }
+    assert_eq!(preview.matches("data-added=").count(), new.len(), "and nobody else");
+}
+on_both_engines_app!(picking_by_crm_filter_counts_before_adding_and_adds_all_that_match);

@@ -99,6 +99,9 @@ pub struct ListPage<'a> {
     pub match_total: u64,
     pub filter: CrmFilter,
     pub filter_open: bool,
+    /// `(value, name, selected)` for the filter's responsible and source choices.
+    pub users: Vec<(String, String, bool)>,
+    pub sources: Vec<(String, String, bool)>,
     pub forms: Vec<FormOption>,
     pub inactive_forms: Vec<FormOption>,
     pub show_inactive: bool,
@@ -317,6 +320,16 @@ pub async fn editor_page(
         match_label: messages::all_matching(lang, match_total, MATCH_CAP),
         match_total,
         filter_open: matches!(v.go, Go::Filter(_)) || !v.form.filter.is_empty(),
+        users: screen
+            .users
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.clone(), v.form.filter.responsible == Some(*id)))
+            .collect(),
+        sources: screen
+            .sources
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone(), v.form.filter.source.as_deref() == Some(id.as_str())))
+            .collect(),
         filter: v.form.filter.clone(),
         forms,
         inactive_forms,
