@@ -131,6 +131,13 @@ impl ErrorCode {
         )
     }
 
+    /// The user's token itself was not accepted (expired, unknown, missing, not confirmed), as against the
+    /// portal refusing the app or this user the app: only these mean "sign in again".
+    pub fn refuses_the_token(&self) -> bool {
+        use ErrorCode::*;
+        matches!(self, ExpiredToken | InvalidToken | NoAuthFound | AuthorizationError)
+    }
+
     /// The portal refused the request before running it and the refusal passes by itself: safe to send
     /// again after a pause. Not `OVERLOAD_LIMIT`: the official page (`system-errors.md`) calls it a manual
     /// block that only Bitrix24's support lifts, so waiting for it would only make the caller wait.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::bitrix::batch::Command;
+use crate::bitrix::batch::{BatchOutcome, Command};
 use crate::bitrix::methods::calllist::{
     CallList, CallStatus, Member, is_empty_page, parse_list, parse_members, parse_statuses,
 };
@@ -71,7 +71,7 @@ fn readable_probe(key: &str, entity: EntityType) -> Command {
     Command::new(key, "crm.item.list", json!({ "entityTypeId": entity.type_id(), "select": ["id"], "start": 0 }))
 }
 
-fn reads_any(out: &mut crate::bitrix::batch::BatchOutcome, key: &str) -> bool {
+fn reads_any(out: &mut BatchOutcome, key: &str) -> bool {
     let total = out.totals.get(key).copied();
     match out.take(key) {
         Ok(v) => total.unwrap_or(0) > 0 || v["items"].as_array().is_some_and(|a| !a.is_empty()),
@@ -163,11 +163,19 @@ pub struct Screen {
     pub full: bool,
     /// The portal answered that this page has nothing the viewer may read.
     pub nothing_visible: bool,
-    /// Who can be responsible for a contact or company (active users), for picking by CRM filter.
-    pub users: Vec<(UserId, String)>,
-    /// The CRM's sources (`SOURCE` directory), as `(STATUS_ID, name)`, for the same.
-    pub sources: Vec<(String, String)>,
+    /// The choices for picking by CRM filter, when this read asked for them.
+    pub choices: Option<Choices>,
     pub requests: u32,
+}
+
+/// What picking by CRM filter offers: they change seldom, so a session reads them once in a while, with a
+/// screen, not with every screen.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// Who can be responsible for a contact or company (active users), by name.
+    pub users: Vec<(UserId, String)>,
+    /// The CRM's sources (`SOURCE` directory), as `(STATUS_ID, name)`.
+    pub sources: Vec<(String, String)>,
 }
 
 /// What a screen asks for beyond the list: which page, which status, and how many rows are expected (a
@@ -179,6 +187,8 @@ pub struct ScreenRead {
     pub expected_rows: Option<u64>,
     /// The list's type, when known: the names ride in the same batch only then.
     pub entity: Option<EntityType>,
+    /// Read the [`Choices`] too.
+    pub choices: bool,
 }
 
 /// A `crm.item.list` command naming the page's members through `$result[page][i][ID]` references, so the
@@ -210,10 +220,16 @@ pub async fn screen<S: TokenStore>(
         Command::new("statuses", "crm.calllist.statuslist", json!({})),
         Command::new("forms", "crm.webform.list", json!({ "GET_INACTIVE": "Y" })),
         Command::new("page", "crm.calllist.items.get", items),
-        // For picking by CRM filter; a portal that refuses either just leaves its choice empty.
-        Command::new("users", "user.get", json!({ "FILTER": { "ACTIVE": true }, "sort": "LAST_NAME", "order": "ASC" })),
-        Command::new("sources", "crm.status.list", json!({ "filter": { "ENTITY_ID": "SOURCE" } })),
     ];
+    if read.choices {
+        // A portal that refuses either just leaves its choice empty.
+        commands.push(Command::new(
+            "users",
+            "user.get",
+            json!({ "FILTER": { "ACTIVE": true }, "sort": "LAST_NAME", "order": "ASC" }),
+        ));
+        commands.push(Command::new("sources", "crm.status.list", json!({ "filter": { "ENTITY_ID": "SOURCE" } })));
+    }
     let rows = read.expected_rows.unwrap_or(PAGE).min(PAGE);
     if let Some(entity) = read.entity
         && rows > 0
@@ -229,21 +245,7 @@ pub async fn screen<S: TokenStore>(
         Err(e) if is_empty_page(&e) => (Vec::new(), true),
         Err(e) => return Err(e),
     };
-    let mut users: Vec<(UserId, String)> =
-        out.take("users").map(|v| user_names(&v).into_iter().collect()).unwrap_or_default();
-    users.sort_by(|a, b| a.1.cmp(&b.1));
-    let sources = out
-        .take("sources")
-        .map(|v| {
-            v.as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| {
-                    Some((r["STATUS_ID"].as_str()?.to_owned(), r["NAME"].as_str().unwrap_or_default().to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let choices = read.choices.then(|| parse_choices(&mut out));
     let mut names = HashMap::new();
     if read.entity == Some(list_row.entity_type)
         && let Ok(rows) = out.take("names")
@@ -265,10 +267,28 @@ pub async fn screen<S: TokenStore>(
         members,
         names,
         nothing_visible,
-        users,
-        sources,
+        choices,
         requests: caller.requests_sent() - before,
     })
+}
+
+fn parse_choices(out: &mut BatchOutcome) -> Choices {
+    let mut users: Vec<(UserId, String)> =
+        out.take("users").map(|v| user_names(&v).into_iter().collect()).unwrap_or_default();
+    users.sort_by(|a, b| a.1.cmp(&b.1));
+    let sources = out
+        .take("sources")
+        .map(|v| {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    Some((r["STATUS_ID"].as_str()?.to_owned(), r["NAME"].as_str().unwrap_or_default().to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Choices { users, sources }
 }
 
 /// Every member of a list the viewer can see, counted by call status.
@@ -536,11 +556,7 @@ pub async fn record_lists<S: TokenStore>(
 }
 
 /// What [`record_lists_commands`] read, from the batch they rode in.
-pub fn parse_record_lists(
-    entity: EntityType,
-    id: EntityId,
-    mut out: crate::bitrix::batch::BatchOutcome,
-) -> Result<RecordLists, BitrixError> {
+pub fn parse_record_lists(entity: EntityType, id: EntityId, mut out: BatchOutcome) -> Result<RecordLists, BitrixError> {
     let record = parse_lookup(entity, out.take("record0")?)?.into_iter().find(|i| i.id == id);
     let rows = crate::bitrix::methods::array("crm.calllist.list", out.take("lists")?)?;
     let lists = rows.iter().map(|r| parse_list("crm.calllist.list", r)).collect::<Result<Vec<_>, _>>()?;

@@ -137,8 +137,7 @@ impl SaveOutcome {
             nothing_visible: members.is_empty(),
             names: members.iter().filter_map(|m| self.first_page.get(&m.id).map(|i| (m.id, i.clone()))).collect(),
             members,
-            users: Vec::new(),
-            sources: Vec::new(),
+            choices: None,
             requests: 0,
         }
     }

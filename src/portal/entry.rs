@@ -42,6 +42,10 @@ pub enum EntryError {
     /// The token is genuine, but the portal refuses its user the app.
     #[error("the portal denies the user access")]
     AccessDenied,
+    /// The token is genuine, but the portal refuses the app (removed, unpaid, the portal closed) or keeps it
+    /// from this user: the portal's own error says which, and it is shown as it is.
+    #[error("the portal refuses the app: {0}")]
+    Refused(#[source] BitrixError),
     #[error("the portal could not check the user: {0}")]
     Unreachable(#[source] BitrixError),
     /// Not checked: the token was refused lately, or too many checks came lately.
@@ -111,10 +115,14 @@ impl Portals {
         });
         let (user, is_admin) = checked.map_err(|e| match e.code() {
             Some(ErrorCode::AccessDenied) => EntryError::AccessDenied,
-            Some(c) if c.is_auth() => {
+            Some(c) if c.refuses_the_token() => {
                 tracing::info!(error = %e.kind(), "the portal did not confirm the user's token");
                 self.guard.refused(&form.auth_id);
                 EntryError::TokenRefused
+            }
+            Some(c) if c.is_auth() || c.refuses_the_app() => {
+                tracing::warn!(error = %e.kind(), member_id = %portal.member_id, "the portal refuses the app");
+                EntryError::Refused(e)
             }
             _ => {
                 tracing::warn!(error = %e, "the portal could not check the user");

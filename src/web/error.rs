@@ -203,6 +203,7 @@ impl From<EntryError> for PageError {
             EntryError::NotInstalled => PageError::new(StatusCode::FORBIDDEN, Problem::NotInstalled),
             EntryError::TokenRefused => PageError::new(StatusCode::UNAUTHORIZED, Problem::TokenRefused),
             EntryError::AccessDenied => PageError::new(StatusCode::FORBIDDEN, Problem::AccessDenied),
+            EntryError::Refused(e) => PageError::new(StatusCode::FORBIDDEN, Problem::Bitrix(e)),
             EntryError::Unreachable(_) => PageError::new(StatusCode::BAD_GATEWAY, Problem::PortalUnreachable),
             EntryError::Held(Held::RefusedBefore) => PageError::new(StatusCode::UNAUTHORIZED, Problem::TokenRefused),
             EntryError::Held(Held::TooMany) => PageError::new(StatusCode::TOO_MANY_REQUESTS, Problem::TooMany),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::bitrix::Bitrix;
 use crate::domain::{ListId, MemberId, SessionId};
-use crate::editor::{Screen, Tally};
+use crate::editor::{Choices, Screen, Tally};
 use crate::keyed_locks::KeyedLocks;
 use crate::metrics::Metrics;
 use crate::portal::Portals;
@@ -32,6 +32,7 @@ pub struct Reads {
     screens: moka::sync::Cache<ScreenKey, Arc<Screen>>,
     counts: moka::sync::Cache<(SessionId, ListId), Arc<Counted>>,
     histories: moka::sync::Cache<(SessionId, ListId), Arc<Vec<AuditRecord>>>,
+    choices: moka::sync::Cache<SessionId, Arc<Choices>>,
 }
 
 /// A screen of a list: the session, the list, the page and the status filter.
@@ -50,6 +51,9 @@ pub struct Counted {
 const SCREEN_TTL: Duration = Duration::from_secs(20);
 /// How long a count is shown (with its age) before it is counted again.
 const COUNT_TTL: Duration = Duration::from_secs(600);
+/// How long the CRM filter's choices (users, sources) are reused: they change seldom, and a stale one only
+/// offers a name that matches nothing.
+const CHOICES_TTL: Duration = Duration::from_secs(600);
 
 impl Default for Reads {
     fn default() -> Self {
@@ -61,6 +65,7 @@ impl Default for Reads {
                 .build(),
             counts: moka::sync::Cache::builder().max_capacity(20_000).time_to_live(COUNT_TTL).build(),
             histories: moka::sync::Cache::builder().max_capacity(5_000).time_to_live(SCREEN_TTL).build(),
+            choices: moka::sync::Cache::builder().max_capacity(5_000).time_to_live(CHOICES_TTL).build(),
         }
     }
 }
@@ -91,6 +96,15 @@ impl Reads {
 
     pub fn keep_history(&self, session: &SessionId, list: ListId, records: Arc<Vec<AuditRecord>>) {
         self.histories.insert((session.clone(), list), records);
+    }
+
+    /// The CRM filter's choices as this session read them lately.
+    pub fn choices(&self, session: &SessionId) -> Option<Arc<Choices>> {
+        self.choices.get(session)
+    }
+
+    pub fn keep_choices(&self, session: &SessionId, choices: Arc<Choices>) {
+        self.choices.insert(session.clone(), choices);
     }
 
     /// Forgets what this session read of `list` (after a save or a conflict).

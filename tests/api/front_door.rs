@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use b24_calllist::bitrix::{Auth, TokenOwner};
 use b24_calllist::domain::PortalStatus;
+use b24_calllist::sandbox::FaultKind;
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
@@ -256,6 +257,37 @@ async fn bad_iframe_requests_get_clear_4xx_and_change_nothing(engine: Engine) {
     assert_eq!(count_sessions(&app).await, sessions_before, "no session was started");
 }
 on_both_engines_app!(bad_iframe_requests_get_clear_4xx_and_change_nothing);
+
+/// A portal that refuses the app itself, or keeps it from this user, is not told as a failed sign-in ("open
+/// the app again" would not help): the page says which, and whom to ask, in the viewer's language, with the
+/// portal's own status, and no session is started. The user's token is not remembered as refused.
+#[tokio::test]
+async fn a_portal_refusing_the_app_or_this_user_says_which_not_that_the_sign_in_failed() {
+    let app = TestApp::installed().await;
+    let cases = [
+        (FaultKind::UserAccessError, "to some users only", "только некоторым пользователям"),
+        (FaultKind::ApplicationNotFound, "no longer finds the app", "больше не находит приложение"),
+        (FaultKind::PortalDeleted, "closed or was deleted", "закрыт или удалён"),
+        (FaultKind::PaymentRequired, "subscription or trial", "пробный период"),
+    ];
+    let sessions_before = count_sessions(&app).await;
+    for (kind, en, ru) in cases {
+        for (lang, words, sign_in) in [("en", en, "did not confirm who you are"), ("ru", ru, "не подтвердил")]
+        {
+            let launch = app.sandbox.launch_form(MANAGER, Some(lang)).unwrap();
+            app.sandbox.inject_once("batch", kind);
+            let r = app.http.post(&launch.action).form(&launch.fields).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 403, "{kind:?} in {lang}: the portal refuses, the user is not unknown");
+            let html = r.text().await.unwrap();
+            assert!(html.contains(words), "{kind:?} in {lang}: the page says what the portal refused:\n{html}");
+            assert!(!html.contains(sign_in), "{kind:?} in {lang}: not told as a failed sign-in:\n{html}");
+            // The same token opens the app once the portal takes it again: it was not held as refused.
+            let r = app.http.post(&launch.action).form(&launch.fields).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{kind:?} in {lang}: the next entry is checked and opens");
+        }
+    }
+    assert_eq!(count_sessions(&app).await, sessions_before + 8, "a session for each entry that opened, none else");
+}
 
 async fn count_sessions(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.store.database().pool()).await.unwrap()

@@ -210,6 +210,12 @@ async fn picking_by_crm_filter_counts_before_adding_and_adds_all_that_match(engi
     let (_, page) = m.post(&format!("lists/{list}"), &[("etype", "contact")]).await;
     let select = &page[page.find("id=\"f-user\"").unwrap()..];
     assert!(select[..select.find("</select>").unwrap()].contains("value=\"6\""), "responsible users to choose from");
+    // The choices are read with the session's first screen, not with every screen.
+    let other = app.sandbox.lists()[1].id;
+    let user_reads = app.sandbox.calls_of("user.get").len();
+    let (_, page) = m.post(&format!("lists/{other}"), &[("etype", "contact")]).await;
+    assert!(page.contains("id=\"f-source\"") && page.contains("value=\"PARTNER\""), "the sources are still offered");
+    assert_eq!(app.sandbox.calls_of("user.get").len(), user_reads, "another list's screen reads no users again");
     let filter = [
         ("etype", "contact"),
         ("go", "filter:0"),

@@ -155,8 +155,17 @@ async fn the_screen(
         (Some(c), None) => Some(c.total.saturating_sub(v.form.mpage * PAGE)),
         _ => None,
     };
-    let read = ScreenRead { page: v.form.mpage, status: v.form.status.clone(), expected_rows, entity: Some(entity) };
+    let read = ScreenRead {
+        page: v.form.mpage,
+        status: v.form.status.clone(),
+        expected_rows,
+        entity: Some(entity),
+        choices: state.reads.choices(&m.session.id).is_none(),
+    };
     let screen = Arc::new(editor::screen(&m.caller(state), id, read).await?);
+    if let Some(choices) = &screen.choices {
+        state.reads.keep_choices(&m.session.id, Arc::new(choices.clone()));
+    }
     state.reads.keep_screen(key, screen.clone());
     Ok(screen)
 }
@@ -220,6 +229,10 @@ pub async fn editor_page(
         v.form.paste.clear();
     }
     let counted = state.reads.count(&m.session.id, id);
+    let choices = match &screen.choices {
+        Some(c) => Arc::new(c.clone()),
+        None => state.reads.choices(&m.session.id).unwrap_or_default(),
+    };
     let on_page: HashMap<EntityId, &CrmItem> = screen.names.iter().chain(known.iter()).map(|(k, i)| (*k, i)).collect();
     let off_page_removes: Vec<EntityId> =
         v.form.remove.iter().copied().filter(|r| !screen.members.iter().any(|m| m.id == *r)).collect();
@@ -320,12 +333,12 @@ pub async fn editor_page(
         match_label: messages::all_matching(lang, match_total, MATCH_CAP),
         match_total,
         filter_open: matches!(v.go, Go::Filter(_)) || !v.form.filter.is_empty(),
-        users: screen
+        users: choices
             .users
             .iter()
             .map(|(id, name)| (id.to_string(), name.clone(), v.form.filter.responsible == Some(*id)))
             .collect(),
-        sources: screen
+        sources: choices
             .sources
             .iter()
             .map(|(id, name)| (id.clone(), name.clone(), v.form.filter.source.as_deref() == Some(id.as_str())))
