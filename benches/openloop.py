@@ -116,9 +116,9 @@ class Stack:
         }
         if os.environ.get("OPENLOOP_APP_PRELOAD"):
             env["LD_PRELOAD"] = os.environ["OPENLOOP_APP_PRELOAD"]
-        for name in ("MALLOC_CONF", "GLIBC_TUNABLES"):
-            if os.environ.get(name):
-                env[name] = os.environ[name]
+        for setting in ("MALLOC_CONF", "GLIBC_TUNABLES"):
+            if os.environ.get(setting):
+                env[setting] = os.environ[setting]
         self.app = subprocess.Popen(pinned([self.binary, "serve"], APP_CORES), env=env, cwd=tmp,
                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, name + ".log"), "w"))
         wait_http(self.url + "/healthz")
