@@ -89,6 +89,15 @@ impl Database {
         }
     }
 
+    /// SQL for "now", in Unix milliseconds, on the database's own clock: what several instances share, so
+    /// a deadline one of them writes means the same to the others whatever their clocks say.
+    pub fn clock_ms(&self) -> &'static str {
+        match self.engine {
+            Engine::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+            Engine::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }

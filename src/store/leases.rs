@@ -22,10 +22,6 @@ pub struct ListLease {
     ttl: Duration,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// How often a waiting save asks again.
 const POLL: Duration = Duration::from_millis(40);
 
@@ -43,21 +39,23 @@ impl Store {
         rand::rng().fill_bytes(&mut bytes);
         let owner = URL_SAFE_NO_PAD.encode(bytes);
         let give_up = tokio::time::Instant::now() + wait;
+        // Expiry is stamped and compared on the database's clock, so instances whose clocks differ agree on it.
+        // The only text put into the statement is that clock's SQL, a constant.
+        let now = self.database().clock_ms();
+        let take = format!(
+            "INSERT INTO list_leases (member_id, list_id, owner, expires_at) VALUES ($1, $2, $3, {now} + $4) \
+             ON CONFLICT (member_id, list_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE list_leases.expires_at < {now}"
+        );
         loop {
-            let now = now_ms();
-            let taken = sqlx::query(
-                "INSERT INTO list_leases (member_id, list_id, owner, expires_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (member_id, list_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-                 WHERE list_leases.expires_at < $5",
-            )
-            .bind(member_id.as_str())
-            .bind(list.get() as i64)
-            .bind(&owner)
-            .bind(now + ttl.as_millis() as i64)
-            .bind(now)
-            .execute(self.database().pool())
-            .await?
-            .rows_affected()
+            let taken = sqlx::query(sqlx::AssertSqlSafe(take.as_str()))
+                .bind(member_id.as_str())
+                .bind(list.get() as i64)
+                .bind(&owner)
+                .bind(ttl.as_millis() as i64)
+                .execute(self.database().pool())
+                .await?
+                .rows_affected()
                 == 1;
             if taken {
                 let lease = ListLease { store: self.clone(), member_id: member_id.clone(), list, owner, ttl };
@@ -74,14 +72,17 @@ impl Store {
 impl ListLease {
     /// Extends the lease by its length; false if it ran out and someone else holds it now.
     pub async fn renew(&self) -> Result<bool, StoreError> {
-        let r =
-            sqlx::query("UPDATE list_leases SET expires_at = $1 WHERE member_id = $2 AND list_id = $3 AND owner = $4")
-                .bind(now_ms() + self.ttl.as_millis() as i64)
-                .bind(self.member_id.as_str())
-                .bind(self.list.get() as i64)
-                .bind(&self.owner)
-                .execute(self.store.database().pool())
-                .await?;
+        let renew = format!(
+            "UPDATE list_leases SET expires_at = {} + $1 WHERE member_id = $2 AND list_id = $3 AND owner = $4",
+            self.store.database().clock_ms()
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(renew))
+            .bind(self.ttl.as_millis() as i64)
+            .bind(self.member_id.as_str())
+            .bind(self.list.get() as i64)
+            .bind(&self.owner)
+            .execute(self.store.database().pool())
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 
