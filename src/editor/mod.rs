@@ -10,9 +10,9 @@ mod save;
 
 pub use history::{Author, Journal, create_entry, reconcile, save_entry};
 pub use read::{
-    Choices, Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, RecordLists, Screen, ScreenRead, Tally,
-    Visible, by_status, lookup, memberships, overview, parse_record_lists, readable, record_lists,
-    record_lists_commands, resolve_names, resolve_paste, screen, search, tally,
+    COMPANIES_BY_NAME, Choices, Found, ListSummary, Lookup, Overview, PAGE, Pasted, Readable, RecordLists, Screen,
+    ScreenRead, Tally, Visible, by_status, companies_named, lookup, memberships, overview, parse_record_lists,
+    readable, record_lists, record_lists_commands, resolve_names, resolve_paste, screen, search, tally,
 };
 pub use save::{
     FormIntent, Intent, LEASE, LEASE_WAIT, Preview, SaveError, SaveOutcome, create_list, preview, save_leased,

@@ -291,6 +291,31 @@ fn parse_choices(out: &mut BatchOutcome) -> Choices {
     Choices { users, sources }
 }
 
+/// How many companies a name may pick for a contact filter: a name that fits more is too vague to be meant.
+pub const COMPANIES_BY_NAME: usize = 50;
+
+/// The companies, as the viewer may see them, whose name contains `name` (case aside), by ID; at most
+/// [`COMPANIES_BY_NAME`].
+pub async fn companies_named<S: TokenStore>(caller: &Caller<'_, S>, name: &str) -> Result<Vec<EntityId>, BitrixError> {
+    let out = caller
+        .call(
+            "crm.item.list",
+            json!({
+                "entityTypeId": EntityType::Company.type_id(),
+                "select": ["id"],
+                "filter": { "%title": name },
+                "order": { "id": "ASC" },
+            }),
+        )
+        .await?;
+    let items = out.result.get("items").and_then(|i| i.as_array()).map(Vec::as_slice).unwrap_or_default();
+    let ids = items.iter().filter_map(|i| {
+        let id = i.get("id")?;
+        id.as_u64().or_else(|| id.as_str()?.parse().ok())
+    });
+    Ok(ids.filter_map(|id| EntityId::new(id).ok()).take(COMPANIES_BY_NAME).collect())
+}
+
 /// Every member of a list the viewer can see, counted by call status.
 #[derive(Debug, Clone)]
 pub struct Tally {

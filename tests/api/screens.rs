@@ -242,3 +242,60 @@ async fn picking_by_crm_filter_counts_before_adding_and_adds_all_that_match(engi
     assert_eq!(preview.matches("data-added=").count(), new.len(), "and nobody else");
 }
 on_both_engines_app!(picking_by_crm_filter_counts_before_adding_and_adds_all_that_match);
+
+/// A contact filter takes its company by name as well as by ID: the companies whose name holds the words are
+/// looked up, and their contacts counted and added with "all that match". A name no company has says so, and
+/// one that fits too many companies to be meant asks for more; neither offers anybody.
+async fn picking_contacts_by_their_companys_name(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    let north = app.sandbox.add_company("Quillfeather Traders");
+    let south = app.sandbox.add_company("Quillmoss Logistics");
+    let staff = |name: &str, company: u64| {
+        app.sandbox.add_contact_with(b24_calllist::sandbox::Contact {
+            name: name.into(),
+            last_name: "Staff".into(),
+            company_id: Some(company),
+            ..Default::default()
+        })
+    };
+    let northern: Vec<u64> = (0..3).map(|i| staff(&format!("North{i}"), north)).collect();
+    staff("South", south);
+    let m = Manager::open(&app, MANAGER).await;
+    let path = format!("lists/{list}");
+    let by = |company: String| vec![("etype", "contact".to_owned()), ("go", "filter:0".into()), ("f_company", company)];
+    let post = |fields: Vec<(&'static str, String)>| {
+        let m = &m;
+        let path = path.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            m.post(&path, &fields).await.1
+        }
+    };
+    let total = |page: &str| crate::harness::hidden_value(page, "match_total");
+
+    assert_eq!(total(&post(by("quillfeather".into())).await), "3", "the company's contacts, its name in any case");
+    assert_eq!(total(&post(by(north.to_string())).await), "3", "the same by its ID");
+    assert_eq!(total(&post(by("Quill".into())).await), "4", "a part of a name picks every company that has it");
+
+    let mut review = by("Quillfeather".into());
+    review.retain(|(k, _)| *k != "go");
+    review.extend([("go", "review".into()), ("all_matching", "1".into()), ("match_total", "3".into())]);
+    review.push(("form", "keep".into()));
+    let preview = post(review).await;
+    for id in &northern {
+        assert!(preview.contains(&format!("data-added=\"{id}\"")), "{id} is added:\n{}", notices(&preview));
+    }
+    assert_eq!(preview.matches("data-added=").count(), 3, "and nobody else");
+
+    let nowhere = post(by("Quillstone".into())).await;
+    assert!(notices(&nowhere).contains("Quillstone"), "a name no company has is named:\n{}", notices(&nowhere));
+    assert_eq!(total(&nowhere), "0", "and nobody is offered for it");
+    for i in 0..50 {
+        app.sandbox.add_company(&format!("Vexmoor Branch {i}"));
+    }
+    let vague = post(by("Vexmoor".into())).await;
+    assert!(notices(&vague).contains("Vexmoor") && notices(&vague).contains("50"), "too vague:\n{}", notices(&vague));
+    assert_eq!(total(&vague), "0", "and nobody is offered for it");
+}
+on_both_engines_app!(picking_contacts_by_their_companys_name);

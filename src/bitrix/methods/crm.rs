@@ -120,8 +120,8 @@ pub fn search_filter(entity: EntityType, text: &str) -> Value {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemFilter {
     pub assigned_by: Option<crate::domain::UserId>,
-    /// Contacts of this company (contacts only).
-    pub company: Option<EntityId>,
+    /// Contacts of one of these companies (contacts only); none given, any company.
+    pub companies: Option<Vec<EntityId>>,
     pub source: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
     pub created_from: Option<String>,
@@ -134,8 +134,11 @@ impl ItemFilter {
         if let Some(u) = self.assigned_by {
             f.insert("assignedById".into(), json!(u.get()));
         }
-        if let (Some(c), EntityType::Contact) = (self.company, entity) {
-            f.insert("companyId".into(), json!(c.get()));
+        if let (Some(ids), EntityType::Contact) = (&self.companies, entity) {
+            match ids.as_slice() {
+                [one] => f.insert("companyId".into(), json!(one.get())),
+                many => f.insert("@companyId".into(), json!(many.iter().map(|c| c.get()).collect::<Vec<_>>())),
+            };
         }
         if let Some(src) = &self.source {
             f.insert("sourceId".into(), json!(src));

@@ -31,7 +31,7 @@ impl Carry {
             status: f.status.clone().unwrap_or_default(),
             mpage: f.mpage,
             f_user: f.filter.responsible.map(|u| u.to_string()).unwrap_or_default(),
-            f_company: f.filter.company.map(|c| c.to_string()).unwrap_or_default(),
+            f_company: f.filter.company.as_ref().map(|c| c.to_string()).unwrap_or_default(),
             f_source: f.filter.source.clone().unwrap_or_default(),
             f_from: f.filter.from.clone().unwrap_or_default(),
             f_to: f.filter.to.clone().unwrap_or_default(),

@@ -43,11 +43,36 @@ impl Go {
     }
 }
 
+/// The company a contact filter names: by its ID, or by (part of) its name, looked up when the filter runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompanyPick {
+    Id(EntityId),
+    Name(String),
+}
+
+impl CompanyPick {
+    fn parse(v: &str) -> CompanyPick {
+        match v.parse::<u64>().ok().and_then(|n| EntityId::new(n).ok()) {
+            Some(id) => CompanyPick::Id(id),
+            None => CompanyPick::Name(v.chars().take(100).collect()),
+        }
+    }
+}
+
+impl std::fmt::Display for CompanyPick {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompanyPick::Id(id) => write!(f, "{id}"),
+            CompanyPick::Name(name) => f.write_str(name),
+        }
+    }
+}
+
 /// The CRM filter a manager picks people by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CrmFilter {
     pub responsible: Option<UserId>,
-    pub company: Option<EntityId>,
+    pub company: Option<CompanyPick>,
     pub source: Option<String>,
     /// `YYYY-MM-DD`, as a date input sends it.
     pub from: Option<String>,
@@ -169,7 +194,7 @@ pub fn parse(fields: &Fields) -> ChangeForm {
         paste: fields.get("paste").unwrap_or_default().chars().take(20_000).collect(),
         filter: CrmFilter {
             responsible: nonempty("f_user").and_then(|v| v.parse::<u64>().ok()).and_then(|v| UserId::new(v).ok()),
-            company: nonempty("f_company").and_then(|v| v.parse().ok()),
+            company: nonempty("f_company").map(CompanyPick::parse),
             source: nonempty("f_source")
                 .filter(|v| v.len() <= 50 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'|'))
                 .map(str::to_owned),

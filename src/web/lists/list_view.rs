@@ -5,15 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::change_form::{ChangeForm, CrmFilter, Go, entity_code, form_value};
+use super::change_form::{ChangeForm, CompanyPick, CrmFilter, Go, entity_code, form_value};
 use super::history::{self, HistoryRow};
 use super::words::{self, Words, words};
 use super::*;
-use crate::bitrix::ErrorCode;
 use crate::bitrix::methods::calllist::CallStatus;
 use crate::bitrix::methods::crm::{CrmItem, ItemFilter, search_filter};
+use crate::bitrix::{Caller, ErrorCode};
 use crate::domain::{EntityId, Lang, ListId};
-use crate::editor::{FormIntent, Lookup, MATCH_CAP, PAGE, Screen, ScreenRead, Tally};
+use crate::editor::{COMPANIES_BY_NAME, FormIntent, Lookup, MATCH_CAP, PAGE, Screen, ScreenRead, Tally};
+use crate::store::Store;
 use crate::web::state::Counted;
 
 pub struct MemberRow {
@@ -238,8 +239,18 @@ pub async fn editor_page(
         v.form.remove.iter().copied().filter(|r| !screen.members.iter().any(|m| m.id == *r)).collect();
     let unnamed: Vec<EntityId> =
         v.form.add.iter().chain(&off_page_removes).copied().filter(|i| !on_page.contains_key(i)).collect();
+    let filtered = match v.go {
+        Go::Filter(n) if !v.form.filter.is_empty() => match crm_filter(&caller, lang, &v.form.filter, entity).await {
+            Ok(filter) => Some((filter, n * PAGE)),
+            Err(notice) => {
+                v.notices.push(notice);
+                None
+            }
+        },
+        _ => None,
+    };
     let matches = match v.go {
-        Go::Filter(n) if !v.form.filter.is_empty() => Some((item_filter(&v.form.filter).to_filter(entity), n * PAGE)),
+        Go::Filter(_) if !v.form.filter.is_empty() => filtered,
         Go::Search(n) if !v.form.q.trim().is_empty() => Some((search_filter(entity, &v.form.q), n * PAGE)),
         _ if !v.form.q.trim().is_empty() => Some((search_filter(entity, &v.form.q), 0)),
         _ => None,
@@ -365,14 +376,34 @@ pub async fn editor_page(
     super::page(m, &page)
 }
 
-pub fn item_filter(f: &CrmFilter) -> ItemFilter {
-    ItemFilter {
+/// The CRM filter as Bitrix24 takes it, a company given by name looked up first. `Err` says what to tell
+/// the manager when the name fits no company, or too many to be meant.
+pub async fn crm_filter(
+    caller: &Caller<'_, Store>,
+    lang: Lang,
+    f: &CrmFilter,
+    entity: EntityType,
+) -> Result<serde_json::Value, Notice> {
+    let companies = match (&f.company, entity) {
+        (Some(CompanyPick::Id(id)), EntityType::Contact) => Some(vec![*id]),
+        (Some(CompanyPick::Name(name)), EntityType::Contact) => match editor::companies_named(caller, name).await {
+            Ok(ids) if ids.is_empty() => return Err(Notice::warning(words::no_company(lang, name))),
+            Ok(ids) if ids.len() >= COMPANIES_BY_NAME => {
+                return Err(Notice::warning(words::too_many_companies(lang, name, COMPANIES_BY_NAME)));
+            }
+            Ok(ids) => Some(ids),
+            Err(e) => return Err(Notice::error(messages::bitrix(lang, &e))),
+        },
+        _ => None,
+    };
+    let filter = ItemFilter {
         assigned_by: f.responsible,
-        company: f.company,
+        companies,
         source: f.source.clone(),
         created_from: f.from.clone(),
         created_to: f.to.clone(),
-    }
+    };
+    Ok(filter.to_filter(entity))
 }
 
 /// The list's history: as this session read it lately, or read now. A save the app could not finish (it

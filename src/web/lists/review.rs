@@ -45,7 +45,7 @@ async fn intent_of(state: &AppState, m: &Manager, entity: EntityType, form: &Cha
     }
     let mut add = form.add.clone();
     let source = if !form.filter.is_empty() {
-        Some(super::list_view::item_filter(&form.filter).to_filter(entity))
+        Some(super::list_view::crm_filter(&m.caller(state), lang, &form.filter, entity).await?)
     } else if !form.q.trim().is_empty() {
         Some(search_filter(entity, &form.q))
     } else {

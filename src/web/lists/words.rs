@@ -90,7 +90,7 @@ pub const EN: Words = Words {
     filter_title: "Pick by CRM filter",
     filter_responsible: "Responsible",
     filter_anyone: "Anyone",
-    filter_company: "Company ID",
+    filter_company: "Company (name or ID)",
     filter_source: "Source",
     filter_any_source: "Any source",
     filter_created: "Created",
@@ -147,7 +147,7 @@ pub const RU: Words = Words {
     filter_title: "Выбор по фильтру CRM",
     filter_responsible: "Ответственный",
     filter_anyone: "Любой",
-    filter_company: "ID компании",
+    filter_company: "Компания (название или ID)",
     filter_source: "Источник",
     filter_any_source: "Любой источник",
     filter_created: "Создан",
@@ -244,6 +244,28 @@ pub fn placements_refused(lang: Lang, code: &str) -> String {
         Lang::Ru => format!(
             "Приложению не удалось встроиться в списки и карточки контактов и компаний CRM (ответ Битрикс24: {code}). Оно по-прежнему работает из своего пункта меню; переустановите его, когда у него будет право встраиваться (разрешение «placement»)."
         ),
+    }
+}
+
+/// A contact filter named a company that is not there (or not visible to the viewer).
+pub fn no_company(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::En => format!(
+            "No company you can see in the CRM has “{name}” in its name. Check the name, or give the company's ID."
+        ),
+        Lang::Ru => format!(
+            "В CRM нет доступной вам компании, в названии которой есть «{name}». Проверьте название или укажите ID компании."
+        ),
+    }
+}
+
+/// A contact filter named a company in words that fit too many to be meant.
+pub fn too_many_companies(lang: Lang, name: &str, cap: usize) -> String {
+    match lang {
+        Lang::En => format!("“{name}” fits {cap} companies or more. Type more of the name, or give the company's ID."),
+        Lang::Ru => {
+            format!("Под «{name}» подходят {cap} компаний или больше. Уточните название или укажите ID компании.")
+        }
     }
 }
 
