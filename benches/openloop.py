@@ -49,7 +49,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overhead import free_port, hidden, post, rss_kib, wait_http  # noqa: E402
+from overhead import PeakRss, free_port, hidden, post, rss_kib, wait_http  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -474,25 +474,15 @@ def main_memory(args):
     try:
         print("app RSS idle: %.1f MB before the install, %.1f MB after it and %d sessions" % (
             stack.idle_before_install / 1024, rss_kib(stack.app.pid) / 1024, MANAGERS))
-        peak = [0]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                peak[0] = max(peak[0], rss_kib(stack.app.pid))
-                time.sleep(0.2)
-
-        t = threading.Thread(target=sample)
-        t.start()
+        peak = PeakRss(stack.app.pid).start()
         for mix in ("new", "again"):
             script = os.path.join(tmp, "memory-%s.lua" % mix)
             wrk_lua(script, stack, mix, limit=10_000)
             opens = wrk_run(stack, script, MANAGERS, 300)["n"]
             print("after %d opens at %d sessions (%s): RSS %.1f MB, peak %.1f MB" % (
                 opens, MANAGERS, MIXES[mix],
-                rss_kib(stack.app.pid) / 1024, peak[0] / 1024), flush=True)
-        stop.set()
-        t.join()
+                rss_kib(stack.app.pid) / 1024, peak.peak / 1024), flush=True)
+        peak.stop()
         time.sleep(25)
         print("25 s later (the screens' 20 s expired): RSS %.1f MB" % (rss_kib(stack.app.pid) / 1024))
     finally:

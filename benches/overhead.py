@@ -61,6 +61,29 @@ def rss_kib(pid):
     return 0
 
 
+class PeakRss:
+    """The highest RSS of a process, sampled every 0.2 s from start() to stop()."""
+
+    def __init__(self, pid, start=0):
+        self.pid, self.peak = pid, start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_kib(self.pid))
+            time.sleep(0.2)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def wait_http(url, seconds=30):
     end = time.time() + seconds
     while time.time() < end:

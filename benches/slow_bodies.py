@@ -17,12 +17,11 @@ import os
 import resource
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from openloop import BIN, Stack  # noqa: E402
-from overhead import rss_kib  # noqa: E402
+from overhead import PeakRss, rss_kib  # noqa: E402
 
 HEAD = (b"POST /lists HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: 100000\r\n\r\n")
@@ -84,25 +83,15 @@ def main():
     try:
         host, port = "127.0.0.1", int(stack.url.rsplit(":", 1)[1])
         before = rss_kib(stack.app.pid)
-        peak = [before]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                peak[0] = max(peak[0], rss_kib(stack.app.pid))
-                time.sleep(0.2)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
+        sampler = PeakRss(stack.app.pid, before).start()
         counts = {"opened": 0, "cut": 0, "refused": 0}
         started = time.monotonic()
         asyncio.run(attack(host, port, args.connections, args.seconds, counts))
         took = time.monotonic() - started
-        stop.set()
-        sampler.join()
+        peak = sampler.stop()
         print("%d slow connections held for %.0f s: %d opened, %d cut by the app, %d refused at connect"
               % (args.connections, took, counts["opened"], counts["cut"], counts["refused"]))
-        print("app RSS: %.1f MB before, %.1f MB at the peak" % (before / 1024, peak[0] / 1024))
+        print("app RSS: %.1f MB before, %.1f MB at the peak" % (before / 1024, peak / 1024))
         waited = 0
         for at in (2, 10, 30):
             time.sleep(at - waited)
