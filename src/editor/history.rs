@@ -38,22 +38,23 @@ pub fn save_entry(author: &Author, list: ListId, result: &Result<SaveOutcome, Sa
                 ..ListChange::default()
             },
         ),
-        Err(SaveError::Conflict(p)) => (
-            AuditOutcome::Conflict,
-            ListChange {
-                added: p.plan.added.clone(),
-                removed: p.plan.removed.clone(),
-                form_before: p.form_before,
-                form_after: p.form_after,
-                form_before_name: form_name(&p.forms, p.form_before),
-                form_after_name: form_name(&p.forms, p.form_after),
-                requests,
-                ..ListChange::default()
-            },
-        ),
+        Err(SaveError::Conflict(p)) => (AuditOutcome::Conflict, ListChange { requests, ..planned(p) }),
         Err(e) => (AuditOutcome::Refused, ListChange { error: Some(e.kind()), requests, ..ListChange::default() }),
     };
     entry(author, AuditAction::ListSave, list, outcome, details)
+}
+
+/// The change a reviewed save meant to make: what a conflict records, and a pending entry until it settles.
+fn planned(p: &Preview) -> ListChange {
+    ListChange {
+        added: p.plan.added.clone(),
+        removed: p.plan.removed.clone(),
+        form_before: p.form_before,
+        form_after: p.form_after,
+        form_before_name: form_name(&p.forms, p.form_before),
+        form_after_name: form_name(&p.forms, p.form_after),
+        ..ListChange::default()
+    }
 }
 
 /// The entry a new list leaves.
@@ -82,16 +83,7 @@ pub struct Journal<'a> {
 impl Journal<'_> {
     /// Writes the entry of a save about to send its update; its id, to settle it afterwards.
     pub(super) async fn pending(&self, list: ListId, p: &Preview) -> Result<i64, StoreError> {
-        let planned = ListChange {
-            added: p.plan.added.clone(),
-            removed: p.plan.removed.clone(),
-            form_before: p.form_before,
-            form_after: p.form_after,
-            form_before_name: form_name(&p.forms, p.form_before),
-            form_after_name: form_name(&p.forms, p.form_after),
-            ..ListChange::default()
-        };
-        let entry = entry(self.author, AuditAction::ListSave, list, AuditOutcome::Pending, planned);
+        let entry = entry(self.author, AuditAction::ListSave, list, AuditOutcome::Pending, planned(p));
         self.store.record_pending(self.member_id, &entry).await
     }
 

@@ -164,7 +164,7 @@ pub struct Screen {
     /// The portal answered that this page has nothing the viewer may read.
     pub nothing_visible: bool,
     /// The choices for picking by CRM filter, when this read asked for them.
-    pub choices: Option<Choices>,
+    pub choices: Option<std::sync::Arc<Choices>>,
     pub requests: u32,
 }
 
@@ -245,7 +245,7 @@ pub async fn screen<S: TokenStore>(
         Err(e) if is_empty_page(&e) => (Vec::new(), true),
         Err(e) => return Err(e),
     };
-    let choices = read.choices.then(|| parse_choices(&mut out));
+    let choices = read.choices.then(|| std::sync::Arc::new(parse_choices(&mut out)));
     let mut names = HashMap::new();
     if read.entity == Some(list_row.entity_type)
         && let Ok(rows) = out.take("names")

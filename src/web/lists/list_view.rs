@@ -165,7 +165,7 @@ async fn the_screen(
     };
     let screen = Arc::new(editor::screen(&m.caller(state), id, read).await?);
     if let Some(choices) = &screen.choices {
-        state.reads.keep_choices(&m.session.id, Arc::new(choices.clone()));
+        state.reads.keep_choices(&m.session.id, choices.clone());
     }
     state.reads.keep_screen(key, screen.clone());
     Ok(screen)
@@ -230,10 +230,7 @@ pub async fn editor_page(
         v.form.paste.clear();
     }
     let counted = state.reads.count(&m.session.id, id);
-    let choices = match &screen.choices {
-        Some(c) => Arc::new(c.clone()),
-        None => state.reads.choices(&m.session.id).unwrap_or_default(),
-    };
+    let choices = screen.choices.clone().or_else(|| state.reads.choices(&m.session.id)).unwrap_or_default();
     let on_page: HashMap<EntityId, &CrmItem> = screen.names.iter().chain(known.iter()).map(|(k, i)| (*k, i)).collect();
     let off_page_removes: Vec<EntityId> =
         v.form.remove.iter().copied().filter(|r| !screen.members.iter().any(|m| m.id == *r)).collect();
