@@ -131,8 +131,10 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully, writing the REST log's last lines.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.rest_log.flush().await;
+        served
     }
 }

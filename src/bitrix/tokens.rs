@@ -112,11 +112,19 @@ impl RefreshStats {
 type Renewal = Shared<BoxFuture<'static, Result<StoredTokens, BitrixError>>>;
 type Flights = Mutex<HashMap<(TokenOwner, i64), Renewal>>;
 
+/// How long a pair read from the store is used without reading it again. A manager's page makes a call or
+/// two, and reading (and unsealing) the pair for each cost a store round trip every time. A pair another
+/// instance replaced meanwhile is refused by the portal at worst once, and [`TokenManager::renew`] then
+/// adopts the stored one: the store stays the one place a refresh is decided.
+pub const RECENT_PAIR: Duration = Duration::from_secs(5);
+
 /// The process-wide refresher: one in-flight refresh per owner and stale pair, the store's lease across
 /// instances.
 pub struct TokenManager<S: TokenStore> {
     refresher: Refresher<S>,
     flights: Arc<Flights>,
+    /// Pairs read or renewed in the last [`RECENT_PAIR`].
+    recent: moka::sync::Cache<TokenOwner, StoredTokens>,
     pub stats: Arc<RefreshStats>,
 }
 
@@ -145,6 +153,7 @@ impl<S: TokenStore> TokenManager<S> {
         TokenManager {
             refresher: Refresher { store, oauth, stats: stats.clone(), observer: None },
             flights: Arc::default(),
+            recent: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(RECENT_PAIR).build(),
             stats,
         }
     }
@@ -162,8 +171,19 @@ impl<S: TokenStore> TokenManager<S> {
         &self.refresher.oauth
     }
 
+    /// The owner's pair: the one read within [`RECENT_PAIR`], or the store's.
     pub async fn load(&self, owner: &TokenOwner) -> Result<StoredTokens, BitrixError> {
-        self.refresher.load(owner).await
+        if let Some(pair) = self.recent.get(owner) {
+            return Ok(pair);
+        }
+        let pair = self.refresher.load(owner).await?;
+        self.recent.insert(owner.clone(), pair.clone());
+        Ok(pair)
+    }
+
+    /// Forgets the pairs held in memory: the next call reads the store.
+    pub fn forget(&self, owner: &TokenOwner) {
+        self.recent.invalidate(owner);
     }
 
     /// The portal said the access token of `stale` expired: returns a working pair, refreshing it if no one
@@ -182,8 +202,16 @@ impl<S: TokenStore> TokenManager<S> {
             flights.entry(key.clone()).or_insert_with(|| self.launch(key)).clone()
         };
         match tokio::time::timeout_at(deadline.into(), renewal).await {
-            Ok(outcome) => outcome,
+            Ok(Ok(fresh)) => {
+                self.recent.insert(owner.clone(), fresh.clone());
+                Ok(fresh)
+            }
+            Ok(Err(e)) => {
+                self.recent.invalidate(owner);
+                Err(e)
+            }
             Err(_) => {
+                self.recent.invalidate(owner);
                 tracing::warn!(owner = %owner, "gave up waiting for the token refresh; it goes on without this call");
                 let waited = BitrixError::Timeout { method: TOKEN_METHOD.into(), seconds: started.elapsed().as_secs() };
                 Err(BitrixError::RenewalFailed { cause: Box::new(waited) })
@@ -212,6 +240,8 @@ impl<S: TokenStore> TokenManager<S> {
     /// calling with a pair that will not work and shows administrators the way back.
     pub async fn app_refused(&self, owner: &TokenOwner, e: &ApiError) {
         let portal = TokenOwner::Portal(owner.member_id().clone());
+        // Every pair of this portal is refused now, whoever holds it; such refusals are rare.
+        self.recent.invalidate_all();
         let reason = format!("the portal refused the app: {e}");
         tracing::warn!(owner = %owner, error = %e.raw_code, "the portal refused the app; re-authorisation needed");
         if let Err(failure) = self.refresher.store.refresh_failed(&portal, &reason).await {
@@ -316,3 +346,110 @@ impl<S: TokenStore> Refresher<S> {
 /// A pair a caller holds without a store: a token taken from a request, to be checked once.
 #[derive(Debug, Clone)]
 pub struct FixedToken(pub SecretString);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::bitrix::error::ErrorCode;
+
+    /// A store holding one version of every owner's pair, counting its reads.
+    #[derive(Default)]
+    struct Counted {
+        version: AtomicU64,
+        loads: AtomicUsize,
+    }
+
+    impl Counted {
+        fn loads(&self) -> usize {
+            self.loads.load(Ordering::Relaxed)
+        }
+    }
+
+    impl TokenStore for Counted {
+        async fn load(&self, _: &TokenOwner) -> Result<Option<StoredTokens>, BitrixError> {
+            self.loads.fetch_add(1, Ordering::Relaxed);
+            let version = self.version.load(Ordering::Relaxed) as i64;
+            let tokens = TokenPair {
+                access_token: format!("access-{version}").into(),
+                refresh_token: format!("refresh-{version}").into(),
+                expires_at: 0,
+            };
+            Ok(Some(StoredTokens { tokens, version, sealed_with_former_key: false }))
+        }
+        async fn claim_refresh(&self, _: &TokenOwner, _: i64, _: Duration) -> Result<bool, BitrixError> {
+            Ok(false)
+        }
+        async fn release_refresh(&self, _: &TokenOwner, _: i64) -> Result<(), BitrixError> {
+            Ok(())
+        }
+        async fn swap(&self, _: &TokenOwner, _: i64, _: &TokenPair) -> Result<SwapOutcome, BitrixError> {
+            unreachable!("no refresh is claimed here")
+        }
+        async fn refresh_failed(&self, _: &TokenOwner, _: &str) -> Result<(), BitrixError> {
+            Ok(())
+        }
+    }
+
+    fn manager() -> (TokenManager<Counted>, Arc<Counted>) {
+        let store = Arc::new(Counted::default());
+        let server = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        let oauth = OAuthClient::new(&server, "app", &"secret".into(), true, Duration::from_secs(1)).unwrap();
+        (TokenManager::new(store.clone(), oauth), store)
+    }
+
+    fn portal(name: &str) -> TokenOwner {
+        TokenOwner::Portal(MemberId::parse(name).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_pair_read_lately_is_used_again_without_the_store() {
+        let (tokens, store) = manager();
+        let a = portal("a");
+        tokens.load(&a).await.unwrap();
+        tokens.load(&a).await.unwrap();
+        assert_eq!(store.loads(), 1, "the second call uses the pair just read");
+        tokens.load(&portal("b")).await.unwrap();
+        assert_eq!(store.loads(), 2, "another owner's pair is its own");
+        tokens.forget(&a);
+        tokens.load(&a).await.unwrap();
+        assert_eq!(store.loads(), 3, "a forgotten pair is read again");
+    }
+
+    #[tokio::test]
+    async fn a_pair_renewed_elsewhere_is_adopted_and_kept() {
+        let (tokens, store) = manager();
+        let a = portal("a");
+        let stale = tokens.load(&a).await.unwrap();
+        // Another instance refreshed: the store holds the next version, this process still the old one.
+        store.version.store(1, Ordering::Relaxed);
+        assert_eq!(tokens.load(&a).await.unwrap().version, 0, "held in memory");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let fresh = tokens.renew(&a, &stale, deadline).await.unwrap();
+        assert_eq!(fresh.version, 1, "the stored pair is adopted, no refresh token spent");
+        assert_eq!(tokens.stats.adopted(), 1);
+        let reads = store.loads();
+        assert_eq!(tokens.load(&a).await.unwrap().version, 1, "the adopted pair is what the next call sends");
+        assert_eq!(store.loads(), reads, "without reading the store again");
+    }
+
+    #[tokio::test]
+    async fn a_portal_refusing_the_app_drops_every_pair_held() {
+        let (tokens, store) = manager();
+        let (a, b) = (portal("a"), portal("b"));
+        tokens.load(&a).await.unwrap();
+        tokens.load(&b).await.unwrap();
+        let refusal = ApiError {
+            code: ErrorCode::parse("APPLICATION_NOT_FOUND"),
+            raw_code: "APPLICATION_NOT_FOUND".into(),
+            description: String::new(),
+            http_status: 401,
+            method: "crm.calllist.list".into(),
+        };
+        tokens.app_refused(&a, &refusal).await;
+        tokens.load(&a).await.unwrap();
+        tokens.load(&b).await.unwrap();
+        assert_eq!(store.loads(), 4, "both pairs are read from the store again");
+    }
+}

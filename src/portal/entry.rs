@@ -176,6 +176,11 @@ impl Portals {
             return Err(SessionError::Ended { lang: None });
         };
         if let Some(recent) = self.recent.get(&id) {
+            if recent.session.ends_at <= crate::store::now() {
+                // Its time ran out while it was held here: the store says the same.
+                self.recent.invalidate(&id);
+                return Err(SessionError::Ended { lang: Some(recent.session.lang) });
+            }
             let (session, portal) = (recent.session.clone(), recent.portal.clone());
             return Ok(Entered { session, portal, first_reads: Default::default() });
         }

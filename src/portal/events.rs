@@ -5,6 +5,7 @@
 use secrecy::ExposeSecret;
 
 use super::{InstallError, Portals};
+use crate::bitrix::TokenOwner;
 use crate::bitrix::incoming::{EventAuth, PortalEvent};
 use crate::domain::PortalStatus;
 
@@ -58,6 +59,7 @@ impl Portals {
                 }
                 match self.store.uninstall(&auth.member_id, clean).await {
                     Ok(_) => {
+                        self.bitrix.tokens.forget(&TokenOwner::Portal(auth.member_id.clone()));
                         tracing::info!(member_id = %auth.member_id, clean, "uninstalled");
                         EventOutcome::Uninstalled
                     }

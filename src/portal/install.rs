@@ -95,7 +95,9 @@ impl Portals {
             application_token,
             status,
         };
-        self.store.save_install(&install).await
+        let portal = self.store.save_install(&install).await?;
+        self.bitrix.tokens.forget(&TokenOwner::Portal(portal.member_id.clone()));
+        Ok(portal)
     }
 
     /// Binds `ONAPPUNINSTALL` to the app so the portal says when the app is removed. A refusal is logged:

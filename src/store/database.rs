@@ -48,6 +48,9 @@ impl Database {
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection to a local file does not drop; checking it on every acquire would cost a round
+            // trip to its thread for every statement.
+            .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // WAL lets readers proceed while one writer writes; the busy timeout makes a second

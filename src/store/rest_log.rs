@@ -1,12 +1,13 @@
 //! Keeping the REST log: calls arrive on a queue (the client never waits for the database), a background
-//! task writes them in small transactions and deletes those older than the retention period.
+//! task writes those that arrive within a second of each other in one statement, and deletes those older
+//! than the retention period.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::Row;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Store, StoreError, now};
 use crate::bitrix::log::{RestCall, RestLog};
@@ -15,6 +16,11 @@ use crate::domain::{MemberId, UserId};
 /// Bitrix24's marketplace rules ask for at least 3 days.
 pub const MIN_RETENTION_DAYS: u32 = 3;
 const QUEUE: usize = 10_000;
+/// How long the writer waits for more calls to write with the first: a crash loses at most this much of
+/// the log.
+const LINGER: Duration = Duration::from_secs(1);
+/// The most lines one statement writes.
+const ROWS_PER_WRITE: usize = 500;
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Message {
@@ -25,6 +31,8 @@ enum Message {
 /// The client's end of the queue.
 pub struct RestLogWriter {
     tx: mpsc::Sender<Message>,
+    /// Cuts the writer's wait short when a flush is asked for.
+    flushing: Arc<Notify>,
     dropped: AtomicU64,
 }
 
@@ -42,6 +50,7 @@ impl RestLogWriter {
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Message::Flush(tx)).await.is_ok() {
+            self.flushing.notify_one();
             let _ = rx.await;
         }
     }
@@ -51,34 +60,30 @@ impl RestLogWriter {
     }
 }
 
-/// Starts the writer; it stops when every [`RestLogWriter`] is dropped.
+/// Starts the writer; it stops when every [`RestLogWriter`] is dropped, after writing what it holds.
 pub fn spawn_rest_log(store: Store, retention_days: u32) -> Arc<RestLogWriter> {
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
+    let flushing = Arc::new(Notify::new());
     let retention = i64::from(retention_days.max(MIN_RETENTION_DAYS)) * 86_400;
+    let woken = flushing.clone();
     tokio::spawn(async move {
         let mut purge = tokio::time::interval(PURGE_EVERY);
-        let mut pending: Vec<RestCall> = Vec::new();
+        // After a full write the queue may hold more at once: no waiting for it then.
+        let mut linger = true;
         loop {
             tokio::select! {
                 message = rx.recv() => {
-                    let Some(message) = message else { break };
-                    let mut flushes = Vec::new();
-                    let mut next = Some(message);
-                    while let Some(m) = next.take() {
-                        match m {
-                            Message::Call(c) => pending.push(c),
-                            Message::Flush(done) => flushes.push(done),
-                        }
-                        if pending.len() < 500 {
-                            next = rx.try_recv().ok();
-                        }
+                    let Some(first) = message else { break };
+                    let batch = gather(first, &mut rx, linger, &woken).await;
+                    linger = batch.calls.len() < ROWS_PER_WRITE;
+                    if let Err(e) = store.write_rest_calls(&batch.calls).await {
+                        tracing::warn!(error = %e, lost = batch.calls.len(), "cannot write the REST log");
                     }
-                    if let Err(e) = store.write_rest_calls(&pending).await {
-                        tracing::warn!(error = %e, lost = pending.len(), "cannot write the REST log");
-                    }
-                    pending.clear();
-                    for done in flushes {
+                    for done in batch.flushes {
                         let _ = done.send(());
+                    }
+                    if batch.closed {
+                        break;
                     }
                 }
                 _ = purge.tick() => {
@@ -94,32 +99,80 @@ pub fn spawn_rest_log(store: Store, retention_days: u32) -> Arc<RestLogWriter> {
             }
         }
     });
-    Arc::new(RestLogWriter { tx, dropped: AtomicU64::new(0) })
+    Arc::new(RestLogWriter { tx, flushing, dropped: AtomicU64::new(0) })
 }
+
+/// What one write takes from the queue.
+struct Batch {
+    calls: Vec<RestCall>,
+    flushes: Vec<oneshot::Sender<()>>,
+    /// Every writer is gone: nothing more will come.
+    closed: bool,
+}
+
+/// `first` and what the queue holds [`LINGER`] later (or at once, without `linger` or when a flush is
+/// asked for), up to [`ROWS_PER_WRITE`] calls. At a manager's pace calls come one by one, and writing each
+/// alone would wake the database for every page; the writer sleeps through the wait, so the calls that
+/// arrive meanwhile do not wake it either.
+async fn gather(first: Message, rx: &mut mpsc::Receiver<Message>, linger: bool, flushing: &Notify) -> Batch {
+    let mut batch = Batch { calls: Vec::new(), flushes: Vec::new(), closed: false };
+    let mut next = Some(first);
+    if linger && matches!(next, Some(Message::Call(_))) {
+        tokio::select! {
+            _ = tokio::time::sleep(LINGER) => {}
+            _ = flushing.notified() => {}
+        }
+    }
+    while let Some(message) = next.take() {
+        match message {
+            Message::Call(c) => batch.calls.push(c),
+            Message::Flush(done) => batch.flushes.push(done),
+        }
+        if batch.calls.len() >= ROWS_PER_WRITE {
+            break;
+        }
+        next = match rx.try_recv() {
+            Ok(m) => Some(m),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+            Err(mpsc::error::TryRecvError::Disconnected) => {
+                batch.closed = true;
+                None
+            }
+        };
+    }
+    batch
+}
+
+/// Columns of one log line: one statement writes up to [`ROWS_PER_WRITE`] lines (4,000 parameters, within
+/// both SQLite's and PostgreSQL's limits).
+const COLUMNS: &str = "member_id, user_id, method, params, http_status, error, duration_ms, at";
+const COLUMN_COUNT: usize = 8;
 
 impl Store {
     async fn write_rest_calls(&self, calls: &[RestCall]) -> Result<(), StoreError> {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut tx = self.database().begin_write().await?;
+        let rows: Vec<String> = (0..calls.len())
+            .map(|r| {
+                let cells: Vec<String> = (1..=COLUMN_COUNT).map(|c| format!("${}", r * COLUMN_COUNT + c)).collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!("INSERT INTO rest_log ({COLUMNS}) VALUES {}", rows.join(", "));
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in calls {
-            sqlx::query(
-                "INSERT INTO rest_log (member_id, user_id, method, params, http_status, error, duration_ms, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&c.member_id)
-            .bind(c.user_id.map(|u| u.get() as i64))
-            .bind(&c.method)
-            .bind(&c.params)
-            .bind(i64::from(c.http_status))
-            .bind(c.error.as_deref())
-            .bind(c.duration_ms as i64)
-            .bind(c.at)
-            .execute(&mut *tx)
-            .await?;
+            insert = insert
+                .bind(&c.member_id)
+                .bind(c.user_id.map(|u| u.get() as i64))
+                .bind(&c.method)
+                .bind(&c.params)
+                .bind(i64::from(c.http_status))
+                .bind(c.error.as_deref())
+                .bind(c.duration_ms as i64)
+                .bind(c.at);
         }
-        tx.commit().await?;
+        insert.execute(self.database().pool()).await?;
         Ok(())
     }
 
@@ -156,5 +209,75 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(method: &str) -> Message {
+        Message::Call(RestCall {
+            member_id: "portal".into(),
+            user_id: None,
+            method: method.into(),
+            params: "{}".into(),
+            http_status: 200,
+            error: None,
+            duration_ms: 1,
+            at: 0,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_a_moment_apart_are_written_together() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let later = tx.clone();
+        tokio::spawn(async move {
+            for method in ["b", "c"] {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                later.send(call(method)).await.unwrap();
+            }
+        });
+        let batch = gather(call("a"), &mut rx, true, &Notify::new()).await;
+        let methods: Vec<&str> = batch.calls.iter().map(|c| c.method.as_str()).collect();
+        assert_eq!(methods, ["a", "b", "c"], "one write for the three");
+        assert!(!batch.closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flush_ends_the_wait_at_once() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let flushing = Arc::new(Notify::new());
+        let (done, answered) = oneshot::channel();
+        let (asker, woken) = (tx.clone(), flushing.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            asker.send(Message::Flush(done)).await.unwrap();
+            woken.notify_one();
+        });
+        let started = tokio::time::Instant::now();
+        let batch = gather(call("a"), &mut rx, true, &flushing).await;
+        assert!(started.elapsed() < LINGER, "the flush did not wait out the linger: {:?}", started.elapsed());
+        assert_eq!((batch.calls.len(), batch.flushes.len()), (1, 1));
+        drop(answered);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_full_write_the_rest_is_taken_at_once_and_a_closed_queue_is_seen() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        for _ in 0..ROWS_PER_WRITE + 3 {
+            tx.send(call("x")).await.unwrap();
+        }
+        drop(tx);
+        let first = rx.recv().await.unwrap();
+        let full = gather(first, &mut rx, true, &Notify::new()).await;
+        assert_eq!(full.calls.len(), ROWS_PER_WRITE, "no more than one statement's worth");
+        let started = tokio::time::Instant::now();
+        let first = rx.recv().await.unwrap();
+        let rest = gather(first, &mut rx, false, &Notify::new()).await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "no wait after a full write");
+        assert_eq!(rest.calls.len(), 3);
+        assert!(rest.closed, "every writer is gone");
     }
 }

@@ -312,3 +312,35 @@ async fn instances_on_postgres_share_each_portals_request_bucket() {
     assert!(held >= std::time::Duration::from_secs(25), "held for the block's length: {held:?}");
     assert!(a.take_request("p2", "crm.item.list", limit).await.unwrap().is_ok(), "other methods are not held");
 }
+
+/// A burst of REST calls is written in statements of many lines each: the parameters of a full statement fit
+/// both engines' limits, and nothing is lost between statements.
+async fn a_burst_of_rest_log_lines_is_written_whole(db: TestDb) {
+    use b24_calllist::bitrix::log::{RestCall, RestLog};
+    let store = db.store(&keyring()).await;
+    let id = member("a223c6b3710f85df22e9377d6c4f7553");
+    let log = b24_calllist::store::spawn_rest_log(store.clone(), 7);
+    let now = chrono::Utc::now().timestamp();
+    for n in 0..1_203u64 {
+        log.record(RestCall {
+            member_id: id.to_string(),
+            user_id: None,
+            method: format!("m{n}"),
+            params: "{\"LIST_ID\":1}".into(),
+            http_status: 200,
+            error: (n % 100 == 0).then(|| "QUERY_LIMIT_EXCEEDED".into()),
+            duration_ms: n,
+            at: now,
+        });
+    }
+    log.flush().await;
+    assert_eq!(log.dropped(), 0);
+    let lines = store.recent_calls(&id, 10_000).await.unwrap();
+    assert_eq!(lines.len(), 1_203, "every line written");
+    let mut methods: Vec<u64> = lines.iter().map(|c| c.method[1..].parse().unwrap()).collect();
+    methods.sort_unstable();
+    assert_eq!(methods, (0..1_203).collect::<Vec<_>>(), "each line once");
+    let m100 = lines.iter().find(|c| c.method == "m100").unwrap();
+    assert_eq!((m100.error.as_deref(), m100.duration_ms), (Some("QUERY_LIMIT_EXCEEDED"), 100), "its own values");
+}
+on_both_engines!(a_burst_of_rest_log_lines_is_written_whole);
