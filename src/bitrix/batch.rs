@@ -4,7 +4,11 @@
 //! read as "object or array". Our own keys are never numeric, but the parser does not rely on it.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, BitrixError, ErrorCode};
@@ -35,10 +39,10 @@ impl Command {
     }
 }
 
-/// Each command's outcome.
+/// Each command's outcome. Results stay as the portal's text until taken, as a `Value` or as typed rows.
 #[derive(Debug, Default, Clone)]
 pub struct BatchOutcome {
-    pub results: BTreeMap<String, Value>,
+    pub results: BTreeMap<String, Box<RawValue>>,
     pub errors: BTreeMap<String, ApiError>,
     pub totals: BTreeMap<String, u64>,
     pub nexts: BTreeMap<String, u64>,
@@ -49,8 +53,18 @@ pub struct BatchOutcome {
 impl BatchOutcome {
     /// The result of `key`, or its error, or a `BadResponse` if the portal gave neither.
     pub fn take(&mut self, key: &str) -> Result<Value, BitrixError> {
-        if let Some(v) = self.results.remove(key) {
-            return Ok(v);
+        self.take_as(key, "batch")
+    }
+
+    /// The result of `key` read straight into `T` (no `Value` tree in between), or its error; a result of
+    /// another shape is a `BadResponse` naming `method`.
+    pub fn take_as<T: DeserializeOwned>(&mut self, key: &str, method: &str) -> Result<T, BitrixError> {
+        if let Some(raw) = self.results.remove(key) {
+            return serde_json::from_str(raw.get()).map_err(|e| BitrixError::BadResponse {
+                method: method.into(),
+                status: 200,
+                problem: format!("an answer of another shape ({e})"),
+            });
         }
         if let Some(e) = self.errors.remove(key) {
             return Err(BitrixError::Api(e));
@@ -63,12 +77,69 @@ impl BatchOutcome {
     }
 }
 
-/// One of the answer's maps, taken out of it (not copied: results can be large).
-fn entries(v: Option<Value>) -> Vec<(String, Value)> {
-    match v {
-        Some(Value::Object(m)) => m.into_iter().collect(),
-        Some(Value::Array(items)) => items.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
-        _ => Vec::new(),
+/// The batch's `result`: one map per kind of outcome, each keyed by command.
+#[derive(Deserialize)]
+struct Answers {
+    #[serde(default)]
+    result: Keyed,
+    #[serde(default)]
+    result_error: Keyed,
+    #[serde(default)]
+    result_total: Keyed,
+    #[serde(default)]
+    result_next: Keyed,
+}
+
+/// A map by command key, its values left as text. PHP sends a map whose keys are 0..n-1 as a list, and an
+/// empty one as `[]`, so a list is read by position; anything else (`null`, a number) as empty.
+#[derive(Default)]
+struct Keyed(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Keyed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Keyed, D::Error> {
+        struct KeyedVisitor;
+        impl<'de> Visitor<'de> for KeyedVisitor {
+            type Value = Keyed;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map or a list of results")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keyed, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    out.push(entry);
+                }
+                Ok(Keyed(out))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Keyed, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<Box<RawValue>>()? {
+                    out.push((out.len().to_string(), v));
+                }
+                Ok(Keyed(out))
+            }
+            fn visit_unit<E>(self) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_none<E>(self) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Keyed, E> {
+                Ok(Keyed::default())
+            }
+        }
+        d.deserialize_any(KeyedVisitor)
     }
 }
 
@@ -111,28 +182,30 @@ impl<S: TokenStore> Caller<'_, S> {
         params.insert("halt".into(), Value::from(if halt { 1 } else { 0 }));
         params.insert("cmd".into(), Value::Object(cmd));
         let before = self.requests_sent();
-        let envelope = self.call_with("batch", params, repeatable).await?;
-        let mut out = parse(commands, envelope.result)?;
+        let envelope = self.call_raw("batch", params, repeatable).await?;
+        let mut out = parse(commands, &envelope.result)?;
         out.requests = self.requests_sent() - before;
         Ok(out)
     }
 }
 
-fn parse(commands: &[Command], result: Value) -> Result<BatchOutcome, BitrixError> {
-    let Value::Object(mut body) = result else {
-        return Err(BitrixError::BadResponse {
-            method: "batch".into(),
-            status: 200,
-            problem: "the batch result is not an object".into(),
-        });
+fn parse(commands: &[Command], result: &RawValue) -> Result<BatchOutcome, BitrixError> {
+    let not_an_object = |why: String| BitrixError::BadResponse {
+        method: "batch".into(),
+        status: 200,
+        problem: format!("the batch result is not an object{why}"),
     };
+    // serde would read a struct from a list too; the portal's answer is a map or it is wrong.
+    if !result.get().trim_start().starts_with('{') {
+        return Err(not_an_object(String::new()));
+    }
+    let answers: Answers = serde_json::from_str(result.get()).map_err(|e| not_an_object(format!(" ({e})")))?;
     let method_of =
         |key: &str| commands.iter().find(|c| c.key == key).map(|c| c.method.clone()).unwrap_or_else(|| "batch".into());
     let mut out = BatchOutcome::default();
-    for (k, v) in entries(body.remove("result")) {
-        out.results.insert(k, v);
-    }
-    for (k, v) in entries(body.remove("result_error")) {
+    out.results.extend(answers.result.0);
+    for (k, raw) in answers.result_error.0 {
+        let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
         let raw = v.get("error").map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string()));
         let raw = raw.unwrap_or_default();
         let error = ApiError {
@@ -145,16 +218,14 @@ fn parse(commands: &[Command], result: Value) -> Result<BatchOutcome, BitrixErro
         out.results.remove(&k);
         out.errors.insert(k, error);
     }
-    for (k, v) in entries(body.remove("result_total")) {
-        if let Some(n) = as_u64(&v) {
-            out.totals.insert(k, n);
-        }
-    }
-    for (k, v) in entries(body.remove("result_next")) {
-        if let Some(n) = as_u64(&v) {
-            out.nexts.insert(k, n);
-        }
-    }
+    let numbers = |keyed: Keyed| {
+        keyed.0.into_iter().filter_map(|(k, raw)| {
+            let v: Value = serde_json::from_str(raw.get()).ok()?;
+            Some((k, as_u64(&v)?))
+        })
+    };
+    out.totals.extend(numbers(answers.result_total));
+    out.nexts.extend(numbers(answers.result_next));
     Ok(out)
 }
 
@@ -166,15 +237,21 @@ mod tests {
     #[test]
     fn list_shaped_maps_are_read_by_position() {
         let cmds = [Command::new("0", "user.current", json!({})), Command::new("1", "profile", json!({}))];
-        let out = parse(
-            &cmds,
-            json!({"result": [{"ID": "1"}], "result_error": {"1": {"error": "ACCESS_DENIED", "error_description": "no"}},
-                    "result_total": [], "result_next": []}),
-        )
-        .unwrap();
-        assert_eq!(out.results["0"]["ID"], "1");
+        let answer = json!({"result": [{"ID": "1"}], "result_error": {"1": {"error": "ACCESS_DENIED",
+                            "error_description": "no"}}, "result_total": [], "result_next": {"0": "50"}});
+        let raw = RawValue::from_string(answer.to_string()).unwrap();
+        let mut out = parse(&cmds, &raw).unwrap();
+        assert_eq!(out.nexts["0"], 50);
         assert_eq!(out.errors["1"].code, ErrorCode::AccessDenied);
         assert_eq!(out.errors["1"].method, "profile");
+        assert_eq!(out.take("0").unwrap(), json!({"ID": "1"}));
+    }
+
+    #[test]
+    fn a_batch_result_that_is_not_a_map_is_named() {
+        let raw = RawValue::from_string("[1, 2]".into()).unwrap();
+        let e = parse(&[], &raw).unwrap_err();
+        assert!(e.to_string().contains("not an object"), "{e}");
     }
 
     #[test]

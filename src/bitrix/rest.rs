@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -55,6 +58,56 @@ pub struct Envelope {
     pub next: Option<u64>,
     pub operating: Option<f64>,
     pub operating_reset_at: Option<i64>,
+}
+
+/// A successful answer with its `result` still as the portal's text: a batch takes its results apart one
+/// by one, into typed rows where their shape is known, without building a tree of the whole answer first.
+#[derive(Debug)]
+pub(crate) struct RawEnvelope {
+    pub result: Box<RawValue>,
+    pub total: Option<u64>,
+    pub next: Option<u64>,
+    pub operating: Option<f64>,
+    pub operating_reset_at: Option<i64>,
+}
+
+impl RawEnvelope {
+    fn into_envelope(self, method: &str) -> Result<Envelope, BitrixError> {
+        let result = serde_json::from_str(self.result.get()).map_err(|e| BitrixError::BadResponse {
+            method: method.into(),
+            status: 200,
+            problem: format!("not JSON ({e})"),
+        })?;
+        Ok(Envelope {
+            result,
+            total: self.total,
+            next: self.next,
+            operating: self.operating,
+            operating_reset_at: self.operating_reset_at,
+        })
+    }
+}
+
+/// Bitrix24's envelope as sent: `{"error", "error_description"}` or `{"result", "total", "next", "time"}`.
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Value>,
+    #[serde(default)]
+    error_description: Option<Value>,
+    #[serde(default)]
+    total: Option<Value>,
+    #[serde(default)]
+    next: Option<Value>,
+    #[serde(default)]
+    time: Option<Value>,
+}
+
+/// A key that is there, even with `null`: `Some`. Only a missing key is `None` (the field's default).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// How one exchange failed, sorted by what may be done about it.
@@ -124,7 +177,12 @@ impl RestClient {
 
     /// One exchange: POST the parameters as JSON to `{endpoint}{method}`, follow one rename redirect.
     /// Returns the envelope and, when the portal moved, its new REST base.
-    async fn exchange(&self, endpoint: &Url, method: &str, body: &Value) -> Result<(Envelope, Option<Url>), Failure> {
+    async fn exchange(
+        &self,
+        endpoint: &Url,
+        method: &str,
+        body: &Value,
+    ) -> Result<(RawEnvelope, Option<Url>), Failure> {
         let url = endpoint.join(method).map_err(|e| Failure::Final(BitrixError::Invalid(e.to_string())))?;
         let response = self.post(&url, body).await?;
         if !response.status().is_redirection() {
@@ -176,7 +234,7 @@ impl RestClient {
         rest_base(base.as_str(), self.config.allow_insecure).map_err(Failure::Final)
     }
 
-    async fn read(&self, method: &str, mut response: reqwest::Response) -> Result<Envelope, Failure> {
+    async fn read(&self, method: &str, mut response: reqwest::Response) -> Result<RawEnvelope, Failure> {
         let status = response.status().as_u16();
         let limit = self.config.max_response_bytes;
         if response.content_length().is_some_and(|len| len as usize > limit) {
@@ -195,18 +253,7 @@ impl RestClient {
                 Err(e) => return Err(transport_failure(&e)),
             }
         }
-        let json: Value = match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(_) if status >= 500 => return Err(Failure::ServerFault(status)),
-            Err(e) => {
-                return Err(Failure::Final(BitrixError::BadResponse {
-                    method: method.into(),
-                    status,
-                    problem: format!("not JSON ({e})"),
-                }));
-            }
-        };
-        parse_envelope(method, status, json)
+        parse_envelope(method, status, &body)
     }
 }
 
@@ -240,20 +287,22 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Reads Bitrix24's envelope: `{"error", "error_description"}` or `{"result", "total", "next", "time"}`.
-fn parse_envelope(method: &str, status: u16, json: Value) -> Result<Envelope, Failure> {
-    let Value::Object(mut map) = json else {
-        return Err(Failure::Final(BitrixError::BadResponse {
-            method: method.into(),
-            status,
-            problem: "the answer is not a JSON object".into(),
-        }));
+fn parse_envelope(method: &str, status: u16, body: &[u8]) -> Result<RawEnvelope, Failure> {
+    let bad = |problem: String| Failure::Final(BitrixError::BadResponse { method: method.into(), status, problem });
+    let answer: Answer = match serde_json::from_slice(body) {
+        Ok(answer) => answer,
+        Err(e) if serde_json::from_slice::<IgnoredAny>(body).is_ok() => {
+            return Err(bad(format!("the answer is not a JSON object of Bitrix24's shape ({e})")));
+        }
+        Err(_) if status >= 500 => return Err(Failure::ServerFault(status)),
+        Err(e) => return Err(bad(format!("not JSON ({e})"))),
     };
-    if let Some(code) = map.get("error") {
+    if let Some(code) = answer.error {
         let raw = match code {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s,
             other => other.to_string(),
         };
-        let description = map.get("error_description").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let description = answer.error_description.as_ref().and_then(Value::as_str).unwrap_or_default().to_owned();
         return Err(Failure::Api(ApiError {
             code: ErrorCode::parse(&raw),
             raw_code: raw,
@@ -262,21 +311,17 @@ fn parse_envelope(method: &str, status: u16, json: Value) -> Result<Envelope, Fa
             method: method.into(),
         }));
     }
-    let Some(result) = map.remove("result") else {
+    let Some(result) = answer.result else {
         if status >= 500 {
             return Err(Failure::ServerFault(status));
         }
-        return Err(Failure::Final(BitrixError::BadResponse {
-            method: method.into(),
-            status,
-            problem: "neither `result` nor `error` in the answer".into(),
-        }));
+        return Err(bad("neither `result` nor `error` in the answer".into()));
     };
-    let time = map.get("time");
-    Ok(Envelope {
+    let time = answer.time.as_ref();
+    Ok(RawEnvelope {
         result,
-        total: map.get("total").and_then(as_u64),
-        next: map.get("next").and_then(as_u64),
+        total: answer.total.as_ref().and_then(as_u64),
+        next: answer.next.as_ref().and_then(as_u64),
         operating: time.and_then(|t| t.get("operating")).and_then(Value::as_f64),
         operating_reset_at: time.and_then(|t| t.get("operating_reset_at")).and_then(as_i64),
     })
@@ -424,6 +469,16 @@ impl<S: TokenStore> Caller<'_, S> {
         params: Map<String, Value>,
         repeatable: bool,
     ) -> Result<Envelope, BitrixError> {
+        self.call_raw(method, params, repeatable).await?.into_envelope(method)
+    }
+
+    /// [`Caller::call_with`], the answer's `result` left as text.
+    pub(crate) async fn call_raw(
+        &self,
+        method: &str,
+        params: Map<String, Value>,
+        repeatable: bool,
+    ) -> Result<RawEnvelope, BitrixError> {
         let rest = &self.bitrix.rest;
         let portal = self.member_id.as_str();
         let started = Instant::now();
@@ -551,7 +606,7 @@ impl<S: TokenStore> Caller<'_, S> {
         }
     }
 
-    fn log(&self, method: &str, params: &str, outcome: &Result<(Envelope, Option<Url>), Failure>, took: Duration) {
+    fn log(&self, method: &str, params: &str, outcome: &Result<(RawEnvelope, Option<Url>), Failure>, took: Duration) {
         let (status, error) = match outcome {
             Ok(_) => (200, None),
             Err(Failure::Api(e)) => (e.http_status, Some(e.raw_code.to_ascii_uppercase())),

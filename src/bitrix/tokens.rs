@@ -116,7 +116,7 @@ type Flights = Mutex<HashMap<(TokenOwner, i64), Renewal>>;
 /// two, and reading (and unsealing) the pair for each cost a store round trip every time. A pair another
 /// instance replaced meanwhile is refused by the portal at worst once, and [`TokenManager::renew`] then
 /// adopts the stored one: the store stays the one place a refresh is decided.
-pub const RECENT_PAIR: Duration = Duration::from_secs(5);
+pub const RECENT_PAIR: Duration = Duration::from_secs(30);
 
 /// The process-wide refresher: one in-flight refresh per owner and stale pair, the store's lease across
 /// instances.

@@ -8,11 +8,11 @@ use serde_json::json;
 
 use crate::bitrix::batch::{BatchOutcome, Command};
 use crate::bitrix::methods::calllist::{
-    CallList, CallStatus, Member, is_empty_page, parse_list, parse_members, parse_statuses,
+    CallList, CallStatus, Member, is_empty_page, parse_list, parse_statuses, take_members,
 };
 use crate::bitrix::methods::crm::{
     Comm, CrmItem, ItemPage, Webform, findbycomm_commands, items_command, lookup_commands, parse_findbycomm,
-    parse_item_page, parse_lookup, parse_webforms, search_filter,
+    parse_item_page, parse_webforms, search_filter, take_lookup,
 };
 use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{EntityId, EntityType, ListId, UserId};
@@ -121,14 +121,10 @@ pub async fn overview<S: TokenStore>(caller: &Caller<'_, S>, page: u64) -> Resul
     let lists = lists
         .into_iter()
         .map(|list| {
-            let visible = match sizes.take(&format!("l{}", list.id)) {
-                Ok(rows) => match parse_members("crm.calllist.items.get", rows).map(|m| m.len() as u64) {
-                    Ok(n) if n >= PAGE => Visible::AtLeast(n),
-                    Ok(0) => Visible::None,
-                    Ok(n) => Visible::Exactly(n),
-                    Err(_) => Visible::None,
-                },
-                Err(_) => Visible::None,
+            let visible = match take_members(&mut sizes, &format!("l{}", list.id)).map(|m| m.len() as u64) {
+                Ok(n) if n >= PAGE => Visible::AtLeast(n),
+                Ok(0) | Err(_) => Visible::None,
+                Ok(n) => Visible::Exactly(n),
             };
             ListSummary { list, visible }
         })
@@ -240,16 +236,15 @@ pub async fn screen<S: TokenStore>(
     let list_row = parse_list("crm.calllist.get", &out.take("list")?)?;
     let statuses = parse_statuses("crm.calllist.statuslist", out.take("statuses")?)?;
     let forms = parse_webforms(out.take("forms")?)?;
-    let (members, nothing_visible) = match out.take("page") {
-        Ok(rows) => (parse_members("crm.calllist.items.get", rows)?, false),
+    let (members, nothing_visible) = match take_members(&mut out, "page") {
+        Ok(members) => (members, false),
         Err(e) if is_empty_page(&e) => (Vec::new(), true),
         Err(e) => return Err(e),
     };
     let choices = read.choices.then(|| std::sync::Arc::new(parse_choices(&mut out)));
     let mut names = HashMap::new();
     if read.entity == Some(list_row.entity_type)
-        && let Ok(rows) = out.take("names")
-        && let Ok(items) = parse_lookup(list_row.entity_type, rows)
+        && let Ok(items) = take_lookup(&mut out, "names", list_row.entity_type)
     {
         names.extend(items.into_iter().map(|i| (i.id, i)));
     }
@@ -370,7 +365,7 @@ pub async fn resolve_names<S: TokenStore>(
     let mut out = caller.batch(&commands).await?;
     let mut found = HashMap::new();
     for c in &commands {
-        for item in parse_lookup(entity, out.take(&c.key)?)? {
+        for item in take_lookup(&mut out, &c.key, entity)? {
             found.insert(item.id, item);
         }
     }
@@ -420,7 +415,7 @@ pub async fn lookup<S: TokenStore>(
         found.matches = Some(parse_item_page(entity, out.take("matches")?, total, next)?);
     }
     for c in commands.iter().filter(|c| c.key != "matches") {
-        for item in parse_lookup(entity, out.take(&c.key)?)? {
+        for item in take_lookup(&mut out, &c.key, entity)? {
             found.names.insert(item.id, item);
         }
     }
@@ -582,7 +577,7 @@ pub async fn record_lists<S: TokenStore>(
 
 /// What [`record_lists_commands`] read, from the batch they rode in.
 pub fn parse_record_lists(entity: EntityType, id: EntityId, mut out: BatchOutcome) -> Result<RecordLists, BitrixError> {
-    let record = parse_lookup(entity, out.take("record0")?)?.into_iter().find(|i| i.id == id);
+    let record = take_lookup(&mut out, "record0", entity)?.into_iter().find(|i| i.id == id);
     let rows = crate::bitrix::methods::array("crm.calllist.list", out.take("lists")?)?;
     let lists = rows.iter().map(|r| parse_list("crm.calllist.list", r)).collect::<Result<Vec<_>, _>>()?;
     Ok(RecordLists {

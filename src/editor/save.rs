@@ -14,7 +14,7 @@ use crate::bitrix::batch::Command;
 use crate::bitrix::methods::calllist::{
     CallList, CallStatus, FormChoice, Member, MemberRead, NewList, Update, parse_list, parse_statuses,
 };
-use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms};
+use crate::bitrix::methods::crm::{CrmItem, Webform, lookup_commands, parse_lookup, parse_webforms, take_lookup};
 use crate::bitrix::{BitrixError, Caller, TokenStore};
 use crate::domain::{Change, EntityId, EntityType, ListId, Membership, Plan, WebformId, membership};
 use crate::store::ListLease;
@@ -184,7 +184,7 @@ async fn plan_now<S: TokenStore>(
     let mut names = HashMap::new();
     if looked_up_inline && list.entity_type == entity_hint {
         for c in &lookups {
-            for item in parse_lookup(entity_hint, out.take(&c.key)?)? {
+            for item in take_lookup(&mut out, &c.key, entity_hint)? {
                 names.insert(item.id, item.name);
             }
         }

@@ -60,6 +60,8 @@ impl Portals {
                 match self.store.uninstall(&auth.member_id, clean).await {
                     Ok(_) => {
                         self.bitrix.tokens.forget(&TokenOwner::Portal(auth.member_id.clone()));
+                        // Its sessions end with it; uninstalls are rare enough to forget every held one.
+                        self.recent.invalidate_all();
                         tracing::info!(member_id = %auth.member_id, clean, "uninstalled");
                         EventOutcome::Uninstalled
                     }

@@ -36,16 +36,19 @@ pub struct Portals {
     app_url: Url,
     guard: Arc<guard::Guard>,
     /// Sessions resumed lately, with their portals: most pages of a session come seconds apart, and the
-    /// database need not be asked each time. Short-lived, so an ended session or an uninstall shows soon.
+    /// database need not be asked each time. A held session's end is checked against the clock; an
+    /// uninstall here drops them all; what another instance changes shows within [`HELD_SESSION`].
     recent: moka::sync::Cache<crate::domain::SessionId, Arc<Entered>>,
 }
+
+/// How long a resumed session is held in memory.
+pub const HELD_SESSION: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Portals {
     pub fn new(store: Arc<Store>, bitrix: Arc<Bitrix<Store>>, signer: Signer, base_url: &Url) -> Portals {
         let events_url = base_url.join("events").unwrap_or_else(|_| base_url.clone());
         let app_url = base_url.join("app").unwrap_or_else(|_| base_url.clone());
-        let recent =
-            moka::sync::Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(5)).build();
+        let recent = moka::sync::Cache::builder().max_capacity(20_000).time_to_live(HELD_SESSION).build();
         Portals { store, bitrix, signer, events_url, app_url, guard: Arc::default(), recent }
     }
 

@@ -26,12 +26,14 @@ pub struct AppState {
 }
 
 /// What a manager's session read lately, for seconds to minutes, so paging and coming back from a review
-/// do not read the list again. Per session, never shared between viewers (each sees what Bitrix24 shows
-/// them), bounded in memory, and dropped for a list whenever that session saves it or meets a conflict.
+/// do not read the list again. What was read from Bitrix24 is per session, never shared between viewers
+/// (each sees what Bitrix24 shows them); a list's history is the app's own record, the same for every
+/// viewer, so it is kept per list. Bounded in memory, and dropped for a list whenever a session saves it or
+/// meets a conflict.
 pub struct Reads {
     screens: moka::sync::Cache<ScreenKey, Arc<Screen>>,
     counts: moka::sync::Cache<(SessionId, ListId), Arc<Counted>>,
-    histories: moka::sync::Cache<(SessionId, ListId), Arc<Vec<AuditRecord>>>,
+    histories: moka::sync::Cache<(MemberId, ListId), Arc<Vec<AuditRecord>>>,
     choices: moka::sync::Cache<SessionId, Arc<Choices>>,
 }
 
@@ -89,13 +91,14 @@ impl Reads {
         self.counts.insert((session.clone(), list), Arc::new(counted));
     }
 
-    /// A list's history as this session read it lately.
-    pub fn history(&self, session: &SessionId, list: ListId) -> Option<Arc<Vec<AuditRecord>>> {
-        self.histories.get(&(session.clone(), list))
+    /// A list's history as read lately (by any session: it holds no CRM data). Another instance's save
+    /// shows in it within [`SCREEN_TTL`], this instance's at once.
+    pub fn history(&self, portal: &MemberId, list: ListId) -> Option<Arc<Vec<AuditRecord>>> {
+        self.histories.get(&(portal.clone(), list))
     }
 
-    pub fn keep_history(&self, session: &SessionId, list: ListId, records: Arc<Vec<AuditRecord>>) {
-        self.histories.insert((session.clone(), list), records);
+    pub fn keep_history(&self, portal: &MemberId, list: ListId, records: Arc<Vec<AuditRecord>>) {
+        self.histories.insert((portal.clone(), list), records);
     }
 
     /// The CRM filter's choices as this session read them lately.
@@ -107,11 +110,11 @@ impl Reads {
         self.choices.insert(session.clone(), choices);
     }
 
-    /// Forgets what this session read of `list` (after a save or a conflict).
-    pub fn forget_list(&self, session: &SessionId, list: ListId) {
+    /// Forgets what this session read of `list`, and the list's history (after a save or a conflict).
+    pub fn forget_list(&self, session: &SessionId, portal: &MemberId, list: ListId) {
         let session = session.clone();
         self.counts.invalidate(&(session.clone(), list));
-        self.histories.invalidate(&(session.clone(), list));
+        self.histories.invalidate(&(portal.clone(), list));
         let _ = self.screens.invalidate_entries_if(move |k, _| k.0 == session && k.1 == list);
     }
 }

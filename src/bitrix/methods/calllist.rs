@@ -1,7 +1,9 @@
 //! `crm.calllist.*` (reference 1.1 to 1.6).
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::rows::{Listed, Num, Text};
 use super::{array, bad, field_u64, opt_u64, text};
 use crate::bitrix::batch::{BatchOutcome, Command, MAX_COMMANDS};
 use crate::bitrix::error::BitrixError;
@@ -99,20 +101,45 @@ pub fn parse_list(method: &str, row: &Value) -> Result<CallList, BitrixError> {
     })
 }
 
-pub fn parse_members(method: &str, result: Value) -> Result<Vec<Member>, BitrixError> {
-    array(method, result)?
-        .iter()
+/// A row of `crm.calllist.items.get`: only what a member needs is read.
+#[derive(Deserialize)]
+struct MemberRow {
+    #[serde(rename = "ID", default)]
+    id: Num,
+    #[serde(rename = "ENTITY_TYPE", default)]
+    entity_type: Num,
+    #[serde(rename = "STATUS", default)]
+    status: Text,
+}
+
+const ITEMS_GET: &str = "crm.calllist.items.get";
+
+fn members(method: &str, rows: Listed<MemberRow>) -> Result<Vec<Member>, BitrixError> {
+    rows.0
+        .into_iter()
         .map(|row| {
-            let id = EntityId::new(field_u64(method, row, "ID")?).map_err(|e| bad(method, e.to_string()))?;
-            let type_id = field_u64(method, row, "ENTITY_TYPE")?;
+            let id = row.id.0.ok_or_else(|| bad(method, "`ID` missing or not a number"))?;
+            let id = EntityId::new(id).map_err(|e| bad(method, e.to_string()))?;
+            let type_id = row.entity_type.0.ok_or_else(|| bad(method, "`ENTITY_TYPE` missing or not a number"))?;
             Ok(Member {
                 id,
-                status: text(row, "STATUS"),
+                status: row.status.0,
                 entity_type: EntityType::from_type_id(type_id as i64)
                     .ok_or_else(|| bad(method, format!("entity type {type_id}")))?,
             })
         })
         .collect()
+}
+
+pub fn parse_members(method: &str, result: Value) -> Result<Vec<Member>, BitrixError> {
+    let rows = serde_json::from_value(result).map_err(|e| bad(method, e.to_string()))?;
+    members(method, rows)
+}
+
+/// A page of members from a batch's result `key`, read straight from the portal's text.
+pub fn take_members(out: &mut BatchOutcome, key: &str) -> Result<Vec<Member>, BitrixError> {
+    let rows = out.take_as(key, ITEMS_GET)?;
+    members(ITEMS_GET, rows)
 }
 
 pub fn parse_statuses(method: &str, result: Value) -> Result<Vec<CallStatus>, BitrixError> {
@@ -243,9 +270,8 @@ impl<S: TokenStore> Caller<'_, S> {
             }
             extras.requests += out.requests;
             for c in &pages {
-                match out.take(&c.key) {
-                    Ok(rows) => {
-                        let page = parse_members("crm.calllist.items.get", rows)?;
+                match take_members(&mut out, &c.key) {
+                    Ok(page) => {
                         empty_run = if page.is_empty() { empty_run + 1 } else { 0 };
                         members.extend(page);
                     }

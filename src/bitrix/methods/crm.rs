@@ -1,9 +1,14 @@
 //! Contacts and companies (`crm.item.list`, reference 2.2) and web forms (`crm.webform.list`, 2.1).
 
+use std::fmt;
+
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
+use super::rows::{Listed, Num, Text};
 use super::{array, bad, field_u64, text};
-use crate::bitrix::batch::Command;
+use crate::bitrix::batch::{BatchOutcome, Command};
 use crate::bitrix::error::BitrixError;
 use crate::bitrix::paging::Rows;
 use crate::bitrix::rest::Caller;
@@ -96,6 +101,96 @@ pub fn lookup_commands(entity: EntityType, ids: &[EntityId], key_prefix: &str) -
 
 pub fn parse_lookup(entity: EntityType, result: Value) -> Result<Vec<CrmItem>, BitrixError> {
     parse_items(entity, Rows::ResultItems.extract("crm.item.list", result)?)
+}
+
+/// A `crm.item.list` answer as sent: `{"items": [...]}` (or, from older portals, the rows themselves).
+struct ItemRows(Listed<ItemRow>);
+
+impl<'de> Deserialize<'de> for ItemRows {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ItemRows, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ItemRows;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object with `items`, or a list of rows")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ItemRows, A::Error> {
+                let mut items = Listed::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "items" {
+                        items = map.next_value()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(ItemRows(items))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ItemRows, A::Error> {
+                Listed::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(ItemRows)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A contact or company row: what [`CrmItem`] needs, the other fields passed over.
+#[derive(Deserialize)]
+struct ItemRow {
+    #[serde(default)]
+    id: Num,
+    #[serde(default)]
+    name: Text,
+    #[serde(default, rename = "secondName")]
+    second_name: Text,
+    #[serde(default, rename = "lastName")]
+    last_name: Text,
+    #[serde(default)]
+    title: Text,
+    #[serde(default)]
+    fm: Listed<MultiField>,
+}
+
+/// One phone, email or other contact detail (`fm`).
+#[derive(Deserialize)]
+struct MultiField {
+    #[serde(default, rename = "typeId")]
+    type_id: Text,
+    #[serde(default)]
+    value: Text,
+}
+
+impl ItemRow {
+    fn into_item(self, entity: EntityType) -> Result<CrmItem, BitrixError> {
+        let method = "crm.item.list";
+        let id = self.id.0.ok_or_else(|| bad(method, "`id` missing or not a number"))?;
+        let id = EntityId::new(id).map_err(|e| bad(method, e.to_string()))?;
+        let name = match entity {
+            EntityType::Contact => {
+                let parts = [self.name.0, self.second_name.0, self.last_name.0];
+                parts.into_iter().filter(|s| !s.trim().is_empty()).collect::<Vec<_>>().join(" ")
+            }
+            EntityType::Company => self.title.0,
+        };
+        let (mut phones, mut emails) = (Vec::new(), Vec::new());
+        for f in self.fm.0 {
+            if f.value.0.is_empty() {
+                continue;
+            }
+            if f.type_id.0.eq_ignore_ascii_case("PHONE") {
+                phones.push(f.value.0);
+            } else if f.type_id.0.eq_ignore_ascii_case("EMAIL") {
+                emails.push(f.value.0);
+            }
+        }
+        Ok(CrmItem { id, name, phones, emails })
+    }
+}
+
+/// The contacts or companies of a batch's `crm.item.list` result `key`, read straight from the portal's
+/// text.
+pub fn take_lookup(out: &mut BatchOutcome, key: &str, entity: EntityType) -> Result<Vec<CrmItem>, BitrixError> {
+    let rows: ItemRows = out.take_as(key, "crm.item.list")?;
+    rows.0.0.into_iter().map(|row| row.into_item(entity)).collect()
 }
 
 /// A search filter: the text matched against names, or phone or email (reference 2.2 `%` prefix).
@@ -278,4 +373,52 @@ pub fn parse_webforms(result: Value) -> Result<Vec<Webform>, BitrixError> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(answer: &Value, entity: EntityType) -> Result<Vec<CrmItem>, BitrixError> {
+        let mut out = BatchOutcome::default();
+        let raw = serde_json::value::RawValue::from_string(answer.to_string()).unwrap();
+        out.results.insert("n".into(), raw);
+        take_lookup(&mut out, "n", entity)
+    }
+
+    #[test]
+    fn rows_read_from_text_are_the_rows_read_from_a_value() {
+        let answers = [
+            json!({"items": [
+                {"id": 7, "name": "Anna", "secondName": " ", "lastName": "Petrova", "title": "x", "other": {"a": [1]},
+                 "fm": [{"typeId": "phone", "value": "+7 900"}, {"typeId": "EMAIL", "value": ""},
+                        {"typeId": "EMAIL", "value": "a@example.com"}, {"typeId": "WEB", "value": "w"}]},
+                {"id": "8", "name": 5, "fm": {}},
+                {"id": 9, "title": "Romashka", "fm": null}
+            ], "total": 3}),
+            json!([{"id": 10, "name": "B"}]),
+            json!({"items": {}}),
+            json!({}),
+        ];
+        for answer in &answers {
+            for entity in [EntityType::Contact, EntityType::Company] {
+                let from_value = parse_lookup(entity, answer.clone()).unwrap();
+                assert_eq!(taken(answer, entity).unwrap(), from_value, "{answer}");
+            }
+        }
+        let first = &taken(&answers[0], EntityType::Contact).unwrap()[0];
+        assert_eq!(first.name, "Anna Petrova");
+        assert_eq!(
+            (first.phones.as_slice(), first.emails.as_slice()),
+            (&["+7 900".to_owned()][..], &["a@example.com".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_row_without_an_id_is_a_bad_answer() {
+        let e = taken(&json!({"items": [{"name": "A"}]}), EntityType::Contact).unwrap_err();
+        assert!(e.to_string().contains("`id` missing or not a number"), "{e}");
+        let e = taken(&json!({"items": {"a": 1}}), EntityType::Contact).unwrap_err();
+        assert!(e.to_string().contains("expected a list"), "{e}");
+    }
 }

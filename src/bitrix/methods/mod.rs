@@ -4,6 +4,7 @@
 pub mod app;
 pub mod calllist;
 pub mod crm;
+pub mod rows;
 
 use serde_json::Value;
 

@@ -403,7 +403,7 @@ pub async fn crm_filter(
     Ok(filter.to_filter(entity))
 }
 
-/// The list's history: as this session read it lately, or read now. A save the app could not finish (it
+/// The list's history: as read lately on this instance, or read now. A save the app could not finish (it
 /// stopped, or the answer was lost) is settled from the list as it is first, and a history holding a save
 /// still pending is not kept.
 async fn history_of(
@@ -412,7 +412,7 @@ async fn history_of(
     id: ListId,
     caller: &crate::bitrix::Caller<'_, crate::store::Store>,
 ) -> Result<Arc<Vec<crate::store::AuditRecord>>, PageError> {
-    if let Some(kept) = state.reads.history(&m.session.id, id) {
+    if let Some(kept) = state.reads.history(&m.portal.member_id, id) {
         return Ok(kept);
     }
     let pending =
@@ -423,7 +423,7 @@ async fn history_of(
     }
     let records = Arc::new(records);
     if !pending(&records) {
-        state.reads.keep_history(&m.session.id, id, records.clone());
+        state.reads.keep_history(&m.portal.member_id, id, records.clone());
     }
     Ok(records)
 }

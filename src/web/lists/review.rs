@@ -184,7 +184,7 @@ pub async fn save(
         let _one_at_a_time_here = state.save_locks.lock(&(m.portal.member_id.clone(), id)).await;
         editor::save_leased(&caller, &journal, id, entity, &intent, fields.get("base").unwrap_or_default()).await
     };
-    state.reads.forget_list(&m.session.id, id);
+    state.reads.forget_list(&m.session.id, &m.portal.member_id, id);
     match result {
         Ok(done) => saved(&state, &m, id, done).await,
         Err(SaveError::Conflict(fresh)) => {
