@@ -3,7 +3,7 @@
 //! when the keys are 0..n-1 those maps come back as JSON arrays, and empty maps as `[]`, so every map is
 //! read as "object or array". Our own keys are never numeric, but the parser does not rely on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::de::{DeserializeOwned, MapAccess, SeqAccess, Visitor};
@@ -77,23 +77,23 @@ impl BatchOutcome {
     }
 }
 
-/// The batch's `result`: one map per kind of outcome, each keyed by command.
+/// The batch's `result`: one map per kind of outcome (`result`, `result_error`, `result_total`,
+/// `result_next`, `result_time`), each keyed by command. Read as a map, so an answer of another kind is
+/// refused rather than read by position.
 #[derive(Deserialize)]
-struct Answers {
-    #[serde(default)]
-    result: Keyed,
-    #[serde(default)]
-    result_error: Keyed,
-    #[serde(default)]
-    result_total: Keyed,
-    #[serde(default)]
-    result_next: Keyed,
+#[serde(transparent)]
+pub(crate) struct Answers(HashMap<String, Keyed>);
+
+impl Answers {
+    fn part(&mut self, name: &str) -> Vec<(String, Box<RawValue>)> {
+        self.0.remove(name).map(|k| k.0).unwrap_or_default()
+    }
 }
 
 /// A map by command key, its values left as text. PHP sends a map whose keys are 0..n-1 as a list, and an
 /// empty one as `[]`, so a list is read by position; anything else (`null`, a number) as empty.
 #[derive(Default)]
-struct Keyed(Vec<(String, Box<RawValue>)>);
+pub(crate) struct Keyed(Vec<(String, Box<RawValue>)>);
 
 impl<'de> Deserialize<'de> for Keyed {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Keyed, D::Error> {
@@ -182,29 +182,19 @@ impl<S: TokenStore> Caller<'_, S> {
         params.insert("halt".into(), Value::from(if halt { 1 } else { 0 }));
         params.insert("cmd".into(), Value::Object(cmd));
         let before = self.requests_sent();
-        let envelope = self.call_raw("batch", params, repeatable).await?;
-        let mut out = parse(commands, &envelope.result)?;
+        let envelope = self.call_raw::<Answers>("batch", params, repeatable).await?;
+        let mut out = parse(commands, envelope.result);
         out.requests = self.requests_sent() - before;
         Ok(out)
     }
 }
 
-fn parse(commands: &[Command], result: &RawValue) -> Result<BatchOutcome, BitrixError> {
-    let not_an_object = |why: String| BitrixError::BadResponse {
-        method: "batch".into(),
-        status: 200,
-        problem: format!("the batch result is not an object{why}"),
-    };
-    // serde would read a struct from a list too; the portal's answer is a map or it is wrong.
-    if !result.get().trim_start().starts_with('{') {
-        return Err(not_an_object(String::new()));
-    }
-    let answers: Answers = serde_json::from_str(result.get()).map_err(|e| not_an_object(format!(" ({e})")))?;
+fn parse(commands: &[Command], mut answers: Answers) -> BatchOutcome {
     let method_of =
         |key: &str| commands.iter().find(|c| c.key == key).map(|c| c.method.clone()).unwrap_or_else(|| "batch".into());
     let mut out = BatchOutcome::default();
-    out.results.extend(answers.result.0);
-    for (k, raw) in answers.result_error.0 {
+    out.results.extend(answers.part("result"));
+    for (k, raw) in answers.part("result_error") {
         let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
         let raw = v.get("error").map(|e| e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string()));
         let raw = raw.unwrap_or_default();
@@ -218,15 +208,15 @@ fn parse(commands: &[Command], result: &RawValue) -> Result<BatchOutcome, Bitrix
         out.results.remove(&k);
         out.errors.insert(k, error);
     }
-    let numbers = |keyed: Keyed| {
-        keyed.0.into_iter().filter_map(|(k, raw)| {
+    let numbers = |part: Vec<(String, Box<RawValue>)>| {
+        part.into_iter().filter_map(|(k, raw)| {
             let v: Value = serde_json::from_str(raw.get()).ok()?;
             Some((k, as_u64(&v)?))
         })
     };
-    out.totals.extend(numbers(answers.result_total));
-    out.nexts.extend(numbers(answers.result_next));
-    Ok(out)
+    out.totals.extend(numbers(answers.part("result_total")));
+    out.nexts.extend(numbers(answers.part("result_next")));
+    out
 }
 
 #[cfg(test)]
@@ -239,8 +229,7 @@ mod tests {
         let cmds = [Command::new("0", "user.current", json!({})), Command::new("1", "profile", json!({}))];
         let answer = json!({"result": [{"ID": "1"}], "result_error": {"1": {"error": "ACCESS_DENIED",
                             "error_description": "no"}}, "result_total": [], "result_next": {"0": "50"}});
-        let raw = RawValue::from_string(answer.to_string()).unwrap();
-        let mut out = parse(&cmds, &raw).unwrap();
+        let mut out = parse(&cmds, serde_json::from_value(answer).unwrap());
         assert_eq!(out.nexts["0"], 50);
         assert_eq!(out.errors["1"].code, ErrorCode::AccessDenied);
         assert_eq!(out.errors["1"].method, "profile");
@@ -248,10 +237,11 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_result_that_is_not_a_map_is_named() {
-        let raw = RawValue::from_string("[1, 2]".into()).unwrap();
-        let e = parse(&[], &raw).unwrap_err();
-        assert!(e.to_string().contains("not an object"), "{e}");
+    fn a_batch_result_that_is_not_a_map_is_refused() {
+        assert!(serde_json::from_str::<Answers>("[[], {}]").is_err(), "not read by position");
+        let empty: Answers = serde_json::from_str(r#"{"result": [], "result_error": []}"#).unwrap();
+        let out = parse(&[], empty);
+        assert!(out.results.is_empty() && out.errors.is_empty());
     }
 
     #[test]

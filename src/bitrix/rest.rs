@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -60,11 +61,12 @@ pub struct Envelope {
     pub operating_reset_at: Option<i64>,
 }
 
-/// A successful answer with its `result` still as the portal's text: a batch takes its results apart one
-/// by one, into typed rows where their shape is known, without building a tree of the whole answer first.
+/// A successful answer with its `result` read as `R`: by default still the portal's text, to become a
+/// `Value`; a batch reads its result straight into its per-command parts, each left as text until taken
+/// (into typed rows where their shape is known), so no tree of the whole answer is built.
 #[derive(Debug)]
-pub(crate) struct RawEnvelope {
-    pub result: Box<RawValue>,
+pub(crate) struct RawEnvelope<R = Box<RawValue>> {
+    pub result: R,
     pub total: Option<u64>,
     pub next: Option<u64>,
     pub operating: Option<f64>,
@@ -90,9 +92,10 @@ impl RawEnvelope {
 
 /// Bitrix24's envelope as sent: `{"error", "error_description"}` or `{"result", "total", "next", "time"}`.
 #[derive(Deserialize)]
-struct Answer {
+#[serde(bound = "R: Deserialize<'de>")]
+struct Answer<R> {
     #[serde(default, deserialize_with = "present")]
-    result: Option<Box<RawValue>>,
+    result: Option<R>,
     #[serde(default, deserialize_with = "present")]
     error: Option<Value>,
     #[serde(default)]
@@ -177,12 +180,12 @@ impl RestClient {
 
     /// One exchange: POST the parameters as JSON to `{endpoint}{method}`, follow one rename redirect.
     /// Returns the envelope and, when the portal moved, its new REST base.
-    async fn exchange(
+    async fn exchange<R: DeserializeOwned>(
         &self,
         endpoint: &Url,
         method: &str,
         body: &Value,
-    ) -> Result<(RawEnvelope, Option<Url>), Failure> {
+    ) -> Result<(RawEnvelope<R>, Option<Url>), Failure> {
         let url = endpoint.join(method).map_err(|e| Failure::Final(BitrixError::Invalid(e.to_string())))?;
         let response = self.post(&url, body).await?;
         if !response.status().is_redirection() {
@@ -234,7 +237,11 @@ impl RestClient {
         rest_base(base.as_str(), self.config.allow_insecure).map_err(Failure::Final)
     }
 
-    async fn read(&self, method: &str, mut response: reqwest::Response) -> Result<RawEnvelope, Failure> {
+    async fn read<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        mut response: reqwest::Response,
+    ) -> Result<RawEnvelope<R>, Failure> {
         let status = response.status().as_u16();
         let limit = self.config.max_response_bytes;
         if response.content_length().is_some_and(|len| len as usize > limit) {
@@ -287,9 +294,9 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Reads Bitrix24's envelope: `{"error", "error_description"}` or `{"result", "total", "next", "time"}`.
-fn parse_envelope(method: &str, status: u16, body: &[u8]) -> Result<RawEnvelope, Failure> {
+fn parse_envelope<R: DeserializeOwned>(method: &str, status: u16, body: &[u8]) -> Result<RawEnvelope<R>, Failure> {
     let bad = |problem: String| Failure::Final(BitrixError::BadResponse { method: method.into(), status, problem });
-    let answer: Answer = match serde_json::from_slice(body) {
+    let answer: Answer<R> = match serde_json::from_slice(body) {
         Ok(answer) => answer,
         Err(e) if serde_json::from_slice::<IgnoredAny>(body).is_ok() => {
             return Err(bad(format!("the answer is not a JSON object of Bitrix24's shape ({e})")));
@@ -472,13 +479,13 @@ impl<S: TokenStore> Caller<'_, S> {
         self.call_raw(method, params, repeatable).await?.into_envelope(method)
     }
 
-    /// [`Caller::call_with`], the answer's `result` left as text.
-    pub(crate) async fn call_raw(
+    /// [`Caller::call_with`], the answer's `result` read as `R` (by default left as text).
+    pub(crate) async fn call_raw<R: DeserializeOwned>(
         &self,
         method: &str,
         params: Map<String, Value>,
         repeatable: bool,
-    ) -> Result<RawEnvelope, BitrixError> {
+    ) -> Result<RawEnvelope<R>, BitrixError> {
         let rest = &self.bitrix.rest;
         let portal = self.member_id.as_str();
         let started = Instant::now();
@@ -518,7 +525,7 @@ impl<S: TokenStore> Caller<'_, S> {
             let endpoint = self.endpoint.lock().expect("endpoint lock").clone();
             let sent = Instant::now();
             self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let outcome = rest.exchange(&endpoint, method, &body).await;
+            let outcome = rest.exchange::<R>(&endpoint, method, &body).await;
             self.log(method, &logged_params, &outcome, sent.elapsed());
             let failure = match outcome {
                 Ok((envelope, moved)) => {
@@ -606,7 +613,13 @@ impl<S: TokenStore> Caller<'_, S> {
         }
     }
 
-    fn log(&self, method: &str, params: &str, outcome: &Result<(RawEnvelope, Option<Url>), Failure>, took: Duration) {
+    fn log<R>(
+        &self,
+        method: &str,
+        params: &str,
+        outcome: &Result<(RawEnvelope<R>, Option<Url>), Failure>,
+        took: Duration,
+    ) {
         let (status, error) = match outcome {
             Ok(_) => (200, None),
             Err(Failure::Api(e)) => (e.http_status, Some(e.raw_code.to_ascii_uppercase())),
