@@ -160,7 +160,9 @@ impl Store {
             })
             .collect();
         let sql = format!("INSERT INTO rest_log ({COLUMNS}) VALUES {}", rows.join(", "));
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        // Not kept prepared: the statement differs with the number of lines, and each prepared one would hold
+        // its program (thousands of parameters for a full write) on every connection.
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for c in calls {
             insert = insert
                 .bind(&c.member_id)
