@@ -19,8 +19,8 @@ const QUEUE: usize = 10_000;
 /// How long the writer waits for more calls to write with the first: a crash loses at most this much of
 /// the log.
 const LINGER: Duration = Duration::from_secs(1);
-/// The most lines one statement writes.
-const ROWS_PER_WRITE: usize = 500;
+/// The most lines one statement writes: a longer statement costs SQLite's thread memory it keeps.
+const ROWS_PER_WRITE: usize = 50;
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Message {
@@ -143,7 +143,7 @@ async fn gather(first: Message, rx: &mut mpsc::Receiver<Message>, linger: bool, 
     batch
 }
 
-/// Columns of one log line: one statement writes up to [`ROWS_PER_WRITE`] lines (4,000 parameters, within
+/// Columns of one log line: one statement writes up to [`ROWS_PER_WRITE`] lines (400 parameters, well within
 /// both SQLite's and PostgreSQL's limits).
 const COLUMNS: &str = "member_id, user_id, method, params, http_status, error, duration_ms, at";
 const COLUMN_COUNT: usize = 8;
