@@ -135,8 +135,9 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
         let query = text.split_once('?').map_or("", |(_, q)| q);
         has_reference(&PValue::Arr(parse_query(query)))
     });
+    let last = cmd.len();
     let mut count = 0usize;
-    for (key, entry) in cmd.iter() {
+    for (position, (key, entry)) in cmd.iter().enumerate() {
         let Some(text) = entry.as_str() else { continue };
         count += 1;
         if count > MAX_COMMANDS {
@@ -194,7 +195,8 @@ pub fn batch(cx: &mut Cx<'_>, p: &PArr) -> MethodResult {
                 if let Some(n) = next {
                     nexts.push((key.clone(), json!(n)));
                 }
-                if keep_answers {
+                // No command after the last can refer to its answer.
+                if keep_answers && position + 1 < last {
                     done.insert(key.clone(), r.clone());
                 }
                 result.push((key.clone(), r));

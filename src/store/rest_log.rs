@@ -19,8 +19,11 @@ const QUEUE: usize = 10_000;
 /// How long the writer waits for more calls to write with the first: a crash loses at most this much of
 /// the log.
 const LINGER: Duration = Duration::from_secs(1);
-/// The most lines one statement writes: a longer statement costs SQLite's thread memory it keeps.
-const ROWS_PER_WRITE: usize = 50;
+/// The most lines one write (one transaction) takes from the queue.
+const ROWS_PER_WRITE: usize = 200;
+/// Lines queued that are worth a write without waiting out [`LINGER`]: under load the writer keeps up in small
+/// writes, instead of holding a second of lines (and SQLite's threads the memory of writing them at once).
+const WRITE_EARLY_AT: usize = 20;
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 enum Message {
@@ -31,7 +34,7 @@ enum Message {
 /// The client's end of the queue.
 pub struct RestLogWriter {
     tx: mpsc::Sender<Message>,
-    /// Cuts the writer's wait short when a flush is asked for.
+    /// Cuts the writer's wait short when a flush is asked for, or enough lines are queued.
     flushing: Arc<Notify>,
     dropped: AtomicU64,
 }
@@ -41,6 +44,10 @@ impl RestLog for RestLogWriter {
         if self.tx.try_send(Message::Call(call)).is_err() {
             // A full queue means the database is far behind; losing log lines beats slowing every call.
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if self.tx.max_capacity() - self.tx.capacity() >= WRITE_EARLY_AT {
+            self.flushing.notify_one();
         }
     }
 }
@@ -110,8 +117,8 @@ struct Batch {
     closed: bool,
 }
 
-/// `first` and what the queue holds [`LINGER`] later (or at once, without `linger` or when a flush is
-/// asked for), up to [`ROWS_PER_WRITE`] calls. At a manager's pace calls come one by one, and writing each
+/// `first` and what the queue holds [`LINGER`] later (or at once, without `linger`, when a flush is asked
+/// for, or when [`WRITE_EARLY_AT`] lines are queued), up to [`ROWS_PER_WRITE`] calls. At a manager's pace calls come one by one, and writing each
 /// alone would wake the database for every page; the writer sleeps through the wait, so the calls that
 /// arrive meanwhile do not wake it either.
 async fn gather(first: Message, rx: &mut mpsc::Receiver<Message>, linger: bool, flushing: &Notify) -> Batch {
@@ -143,38 +150,48 @@ async fn gather(first: Message, rx: &mut mpsc::Receiver<Message>, linger: bool, 
     batch
 }
 
-/// Columns of one log line: one statement writes up to [`ROWS_PER_WRITE`] lines (400 parameters, well within
-/// both SQLite's and PostgreSQL's limits).
+/// Columns of one log line.
 const COLUMNS: &str = "member_id, user_id, method, params, http_status, error, duration_ms, at";
 const COLUMN_COUNT: usize = 8;
+/// Lines one statement writes. Statements of at most this many lines come in few shapes, each kept prepared,
+/// and a short one costs SQLite's threads little memory (they allocate with glibc's allocator, which keeps
+/// what they held: statements of hundreds of lines left RSS tens of megabytes higher).
+const LINES_PER_STATEMENT: usize = 10;
+
+/// `INSERT INTO rest_log … VALUES (…), (…)` for `lines` lines.
+fn insert_sql(lines: usize) -> String {
+    let rows: Vec<String> = (0..lines)
+        .map(|r| {
+            let cells: Vec<String> = (1..=COLUMN_COUNT).map(|c| format!("${}", r * COLUMN_COUNT + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO rest_log ({COLUMNS}) VALUES {}", rows.join(", "))
+}
 
 impl Store {
+    /// Writes `calls` in one transaction, [`LINES_PER_STATEMENT`] to a statement.
     async fn write_rest_calls(&self, calls: &[RestCall]) -> Result<(), StoreError> {
         if calls.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..calls.len())
-            .map(|r| {
-                let cells: Vec<String> = (1..=COLUMN_COUNT).map(|c| format!("${}", r * COLUMN_COUNT + c)).collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!("INSERT INTO rest_log ({COLUMNS}) VALUES {}", rows.join(", "));
-        // Not kept prepared: the statement differs with the number of lines, and each prepared one would hold
-        // its program (thousands of parameters for a full write) on every connection.
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-        for c in calls {
-            insert = insert
-                .bind(&c.member_id)
-                .bind(c.user_id.map(|u| u.get() as i64))
-                .bind(&c.method)
-                .bind(&c.params)
-                .bind(i64::from(c.http_status))
-                .bind(c.error.as_deref())
-                .bind(c.duration_ms as i64)
-                .bind(c.at);
+        let mut tx = self.database().begin_write().await?;
+        for lines in calls.chunks(LINES_PER_STATEMENT) {
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_sql(lines.len())));
+            for c in lines {
+                insert = insert
+                    .bind(&c.member_id)
+                    .bind(c.user_id.map(|u| u.get() as i64))
+                    .bind(&c.method)
+                    .bind(&c.params)
+                    .bind(i64::from(c.http_status))
+                    .bind(c.error.as_deref())
+                    .bind(c.duration_ms as i64)
+                    .bind(c.at);
+            }
+            insert.execute(&mut *tx).await?;
         }
-        insert.execute(self.database().pool()).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -263,6 +280,26 @@ mod tests {
         assert!(started.elapsed() < LINGER, "the flush did not wait out the linger: {:?}", started.elapsed());
         assert_eq!((batch.calls.len(), batch.flushes.len()), (1, 1));
         drop(answered);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn enough_lines_queued_end_the_wait() {
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let writer = RestLogWriter { tx, flushing: Arc::new(Notify::new()), dropped: AtomicU64::new(0) };
+        let woken = |w: &RestLogWriter| {
+            let flushing = w.flushing.clone();
+            async move { tokio::time::timeout(Duration::ZERO, flushing.notified()).await.is_ok() }
+        };
+        for _ in 0..WRITE_EARLY_AT - 1 {
+            let Message::Call(c) = call("x") else { unreachable!() };
+            writer.record(c);
+        }
+        assert!(!woken(&writer).await, "a few lines wait for more");
+        let Message::Call(c) = call("x") else { unreachable!() };
+        writer.record(c);
+        assert!(woken(&writer).await, "enough lines for a write of their own");
+        let first = rx.recv().await.unwrap();
+        assert_eq!(gather(first, &mut rx, false, &writer.flushing).await.calls.len(), WRITE_EARLY_AT);
     }
 
     #[tokio::test(start_paused = true)]
