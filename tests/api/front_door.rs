@@ -101,6 +101,21 @@ async fn uninstall_drops_the_tokens_and_clean_forgets_the_portal(engine: Engine)
 }
 on_both_engines_app!(uninstall_drops_the_tokens_and_clean_forgets_the_portal);
 
+/// A session the app holds in memory between pages ends with the uninstall, not when the memory runs out:
+/// a list the session read a moment ago (a page the app could show without asking the portal) is refused.
+async fn an_uninstall_ends_the_sessions_held_in_memory(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let (status, page) = app.open_as(MANAGER).await;
+    assert_eq!(status, 200);
+    let (session, _) = page_tokens(&page);
+    let list = app.sandbox.lists()[0].id;
+    let open = || app.http.post(app.at(&format!("lists/{list}"))).form(&[("_session", session.as_str())]).send();
+    assert_eq!(open().await.unwrap().status(), 200, "the session works, and it and the list are held");
+    assert_eq!(app.sandbox.uninstall_app(false).await.unwrap(), 200);
+    assert_eq!(open().await.unwrap().status(), 401, "the next page says the session has ended");
+}
+on_both_engines_app!(an_uninstall_ends_the_sessions_held_in_memory);
+
 #[tokio::test]
 async fn the_marketplace_check_gets_200_on_head() {
     let app = TestApp::not_installed().await;
