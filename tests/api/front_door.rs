@@ -116,6 +116,21 @@ async fn an_uninstall_ends_the_sessions_held_in_memory(engine: Engine) {
 }
 on_both_engines_app!(an_uninstall_ends_the_sessions_held_in_memory);
 
+/// The REST log waits a moment to write lines together; a server that stops writes what it holds first.
+async fn a_stopping_server_writes_the_rest_log_it_holds(engine: Engine) {
+    let Some(mut app) = TestApp::installed_on(engine).await else { return };
+    app.state.rest_log.flush().await;
+    let (store, portal) = (app.store.clone(), app.member_id());
+    let before = store.recent_calls(&portal, 1_000).await.unwrap().len();
+    let (status, _) = app.open_as(MANAGER).await;
+    assert_eq!(status, 200, "entering calls the portal");
+    app.server.stop(true).await;
+    (&mut app.serving).await.unwrap().unwrap();
+    let after = store.recent_calls(&portal, 1_000).await.unwrap().len();
+    assert!(after > before, "the entry's calls are in the log once the server has stopped ({before} → {after})");
+}
+on_both_engines_app!(a_stopping_server_writes_the_rest_log_it_holds);
+
 #[tokio::test]
 async fn the_marketplace_check_gets_200_on_head() {
     let app = TestApp::not_installed().await;

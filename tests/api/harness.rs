@@ -19,6 +19,9 @@ use crate::helpers::TestDb;
 pub struct TestApp {
     pub url: url::Url,
     pub sandbox: Sandbox,
+    /// Stops the app's server; `serving` ends once it has stopped.
+    pub server: actix_web::dev::ServerHandle,
+    pub serving: tokio::task::JoinHandle<std::io::Result<()>>,
     pub store: Arc<Store>,
     pub state: actix_web::web::Data<AppState>,
     pub http: reqwest::Client,
@@ -129,15 +132,15 @@ impl TestApp {
         });
         settings.rate_limit = rate;
         let app = Application::build_with_listener(settings, store, listener).expect("app");
-        let state = app.state();
-        tokio::spawn(app.run_until_stopped());
+        let (state, server) = (app.state(), app.handle());
+        let serving = tokio::spawn(app.run_until_stopped());
         // Idle connections are dropped before the app's 5 s keep-alive closes them under the client.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
-        Some(TestApp { url, store: state.store.clone(), state, sandbox, http, keys, rate, _db: db })
+        Some(TestApp { url, store: state.store.clone(), state, sandbox, server, serving, http, keys, rate, _db: db })
     }
 
     /// Starts another instance of the app on the same database, keys and portal.
