@@ -91,7 +91,7 @@ impl Answers {
 }
 
 /// A map by command key, its values left as text. PHP sends a map whose keys are 0..n-1 as a list, and an
-/// empty one as `[]`, so a list is read by position; anything else (`null`, a number) as empty.
+/// empty one as `[]`, so a list is read by position; `null` reads as empty, anything else is a bad answer.
 #[derive(Default)]
 pub(crate) struct Keyed(Vec<(String, Box<RawValue>)>);
 
@@ -118,24 +118,6 @@ impl<'de> Deserialize<'de> for Keyed {
                 Ok(Keyed(out))
             }
             fn visit_unit<E>(self) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_none<E>(self) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Keyed, E> {
-                Ok(Keyed::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Keyed, E> {
                 Ok(Keyed::default())
             }
         }
@@ -239,7 +221,9 @@ mod tests {
     #[test]
     fn a_batch_result_that_is_not_a_map_is_refused() {
         assert!(serde_json::from_str::<Answers>("[[], {}]").is_err(), "not read by position");
-        let empty: Answers = serde_json::from_str(r#"{"result": [], "result_error": []}"#).unwrap();
+        assert!(serde_json::from_str::<Answers>(r#"{"result": 5}"#).is_err(), "a number is not a map of results");
+        let empty: Answers =
+            serde_json::from_str(r#"{"result": [], "result_error": [], "result_next": null}"#).unwrap();
         let out = parse(&[], empty);
         assert!(out.results.is_empty() && out.errors.is_empty());
     }

@@ -1,6 +1,6 @@
-//! Keeping the REST log: calls arrive on a queue (the client never waits for the database), a background
-//! task writes those that arrive within a second of each other in one statement, and deletes those older
-//! than the retention period.
+//! Keeping the REST log: calls arrive on a queue (the client never waits for the database); a background
+//! task writes them together, a second's worth (or 20 lines, whichever comes first) to a transaction, and
+//! deletes those older than the retention period.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,7 +1,7 @@
 //! The manager's screens as HTTP stories: counts that are true for whoever looks, the one web-form control,
 //! history in the viewer's words, hidden IDs named, and what a form-only save says.
 
-use crate::harness::{Engine, MANAGER, NO_CRM, TestApp};
+use crate::harness::{ADMIN, Engine, MANAGER, NO_CRM, TestApp};
 use crate::on_both_engines_app;
 use crate::pages::{Edit, Manager, notices};
 
@@ -139,6 +139,25 @@ async fn history_is_worded_for_whoever_reads_it(engine: Engine) {
     assert!(history.contains("saved") && !history.contains("сохранено"), "{history}");
 }
 on_both_engines_app!(history_is_worded_for_whoever_reads_it);
+
+/// A list's history is the app's own record, the same for every viewer: another manager's save shows in it
+/// on this instance at once, even to a manager whose screen of the list is still held in memory.
+async fn another_managers_save_shows_in_the_history_at_once(engine: Engine) {
+    let Some(app) = TestApp::installed_on(engine).await else { return };
+    let list = app.sandbox.lists()[0].id;
+    let extra = app.sandbox.add_contact("Hist", "Ory");
+    let watcher = Manager::open(&app, ADMIN).await;
+    let history = |page: &str| page[page.find("id=\"history\"").expect("a history section")..].to_owned();
+    let (status, before) = watcher.post(&format!("lists/{list}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(!history(&before).contains("сохранено"), "nothing saved yet: {}", history(&before));
+    let saver = Manager::open(&app, MANAGER).await;
+    assert_eq!(saver.save(list, Edit::add(&[extra])).await.0, 200);
+    let (status, after) = watcher.post(&format!("lists/{list}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(history(&after).contains("сохранено"), "the other manager's save: {}", history(&after));
+}
+on_both_engines_app!(another_managers_save_shows_in_the_history_at_once);
 
 async fn the_small_things_a_manager_notices(engine: Engine) {
     let Some(app) = TestApp::installed_on(engine).await else { return };
